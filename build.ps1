@@ -1,0 +1,159 @@
+#requires -Version 7.0
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and benchmarks SocketCmdlets.
+.DESCRIPTION
+    Build  compiles the assemblies and stages an importable module in out/SocketCmdlets (DLLs, manifest, format
+           file, MAML help generated from module/help/*.md, about help).
+    Test   builds, runs the xunit suites and the Pester suite (Pester 5.7.1 is restored from NuGet), and ends with
+           one line "N passed, N failed" for the whole run. Exits 1 when anything failed.
+    Demo   builds, then runs a client-server exchange with the module and prints what each side said.
+    Clean  removes out/ and every bin/ and obj/ folder.
+.EXAMPLE
+    dotnet tool restore; dotnet pwsh ./build.ps1 -Task Demo
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Test -Configuration Release
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [string[]] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'SocketCmdlets'
+$PesterVersion = '5.7.1'
+
+function Invoke-Native {
+    # Runs a native command and stops the build when it fails.
+    param([string] $Command, [string[]] $Arguments)
+    & $Command @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "'$Command $($Arguments -join ' ')' failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-ChildPwsh {
+    # Starts a child pwsh (from the local tool manifest) with its own start-up cache, so pwsh processes that run at
+    # the same time cannot corrupt a shared one. Returns the exit code.
+    param([string] $Name, [string[]] $Arguments)
+    $cache = Join-Path $Out "cache/$Name"
+    $null = New-Item -ItemType Directory -Force -Path $cache
+    $saved = $env:XDG_CACHE_HOME
+    try {
+        $env:XDG_CACHE_HOME = $cache
+        Push-Location $Root
+        try { & dotnet pwsh -NoProfile -NonInteractive @Arguments | Out-Host } finally { Pop-Location }
+        return $LASTEXITCODE
+    } finally {
+        $env:XDG_CACHE_HOME = $saved
+    }
+}
+
+function Get-NuGetPackageRoot {
+    if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
+    $line = & dotnet nuget locals global-packages --list
+    return ($line -replace '^global-packages:\s*', '').Trim()
+}
+
+function Invoke-Build {
+    Write-Host "== Build ($Configuration)" -ForegroundColor Cyan
+    Invoke-Native dotnet @('build', (Join-Path $Root 'src/SocketCmdlets/SocketCmdlets.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    $bin = Join-Path $Root "src/SocketCmdlets/bin/$Configuration/netstandard2.0"
+    if (Test-Path $ModuleOut) { Remove-Item -Recurse -Force $ModuleOut }
+    $helpOut = Join-Path $ModuleOut 'en-US'
+    $null = New-Item -ItemType Directory -Force -Path $helpOut
+    Copy-Item (Join-Path $bin 'SocketCmdlets.dll'), (Join-Path $bin 'SocketCmdlets.Core.dll') $ModuleOut
+    Copy-Item (Join-Path $Root 'module/SocketCmdlets.psd1'), (Join-Path $Root 'module/SocketCmdlets.format.ps1xml') $ModuleOut
+    Copy-Item (Join-Path $Root 'module/about_SocketCmdlets.help.txt') $helpOut
+    $maml = Join-Path $helpOut 'SocketCmdlets.dll-Help.xml'
+    $code = Invoke-ChildPwsh 'help' @('-File', (Join-Path $Root 'build/New-MamlHelp.ps1'), '-ModulePath', $ModuleOut, '-HelpPath', (Join-Path $Root 'module/help'), '-OutFile', $maml)
+    if ($code -ne 0) { throw "Generating the MAML help failed (exit code $code)." }
+    Write-Host "Module staged in $ModuleOut"
+}
+
+function Read-TrxCounts {
+    param([string] $Folder)
+    $passed = 0; $failed = 0
+    foreach ($file in Get-ChildItem -Path $Folder -Filter *.trx -Recurse -ErrorAction SilentlyContinue) {
+        [xml] $trx = Get-Content -Raw $file.FullName
+        $counters = $trx.TestRun.ResultSummary.Counters
+        $passed += [int] $counters.passed
+        $failed += [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
+    }
+    [pscustomobject]@{ Passed = $passed; Failed = $failed }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $results = Join-Path $Out 'test-results'
+    if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+    $null = New-Item -ItemType Directory -Force -Path $results
+    $passed = 0; $failed = 0
+
+    foreach ($project in 'SocketCmdlets.Core.Tests', 'SocketCmdlets.Tests') {
+        Write-Host "== xunit: $project" -ForegroundColor Cyan
+        $dir = Join-Path $results $project
+        $saved = $env:XDG_CACHE_HOME
+        $env:XDG_CACHE_HOME = Join-Path $Out "cache/$project"
+        try {
+            & dotnet test (Join-Path $Root "tests/$project/$project.csproj") -c $Configuration --nologo `
+                --logger 'trx' --logger 'console;verbosity=normal' --results-directory $dir -- 'RunConfiguration.TestSessionTimeout=1200000'
+            $exit = $LASTEXITCODE
+        } finally {
+            $env:XDG_CACHE_HOME = $saved
+        }
+        $counts = Read-TrxCounts $dir
+        if ($exit -ne 0 -and $counts.Failed -eq 0) {
+            # The run broke before it could report (a build error or a crashed test host): count it as a failure.
+            Write-Host "dotnet test for $project exited with $exit." -ForegroundColor Red
+            $counts.Failed = 1
+        }
+        $passed += $counts.Passed; $failed += $counts.Failed
+    }
+
+    Write-Host '== Pester' -ForegroundColor Cyan
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'build/Tools.proj'), '--nologo', '-v', 'quiet')
+    $pester = Join-Path (Get-NuGetPackageRoot) "pester/$PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $pester)) { throw "Pester $PesterVersion was not found at $pester after the restore." }
+    $summary = Join-Path $results 'pester-summary.json'
+    $code = Invoke-ChildPwsh 'pester' @('-File', (Join-Path $Root 'tests/pester/Invoke-PesterSuite.ps1'), '-PesterPath', $pester, '-ModulePath', $ModuleOut, '-SummaryPath', $summary, '-ResultPath', (Join-Path $results 'pester.xml'))
+    if (Test-Path $summary) {
+        $p = Get-Content -Raw $summary | ConvertFrom-Json
+        $passed += $p.Passed; $failed += $p.Failed
+    } else {
+        Write-Host "The Pester run ended (exit code $code) without a summary." -ForegroundColor Red
+        $failed += 1
+    }
+
+    Write-Host ''
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    Write-Host '== Demo: a client-server exchange over loopback' -ForegroundColor Cyan
+    $code = Invoke-ChildPwsh 'demo' @('-File', (Join-Path $Root 'examples/Demo.ps1'), '-ModulePath', $ModuleOut)
+    if ($code -ne 0) { throw "The demo failed (exit code $code)." }
+}
+
+function Invoke-Clean {
+    if (Test-Path $Out) { Remove-Item -Recurse -Force $Out }
+    Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests'), (Join-Path $Root 'build') -Directory -Recurse -Include bin, obj -ErrorAction SilentlyContinue |
+        Remove-Item -Recurse -Force
+    Write-Host 'Cleaned.'
+}
+
+foreach ($t in $Task) {
+    switch ($t) {
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Demo' { Invoke-Demo }
+        'Clean' { Invoke-Clean }
+    }
+}

@@ -1,0 +1,2 @@
+param($ModulePath, $HelpPath, $OutFile)
+'<helpItems schema="maml"/>' | Set-Content $OutFile

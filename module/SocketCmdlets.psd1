@@ -1,0 +1,32 @@
+@{
+    RootModule             = 'SocketCmdlets.dll'
+    ModuleVersion          = '0.1.0'
+    GUID                   = '5b0c7f0e-3d5a-4c1e-9a52-7d3f2c6e8a41'
+    Author                 = 'SocketCmdlets developers'
+    CompanyName            = 'SocketCmdlets'
+    Copyright              = '(c) SocketCmdlets developers. All rights reserved.'
+    Description            = 'The BSD socket life cycle as PowerShell cmdlets: socket, bind, listen, accept, connect, send, receive and close, each feeding the next on the pipeline.'
+    PowerShellVersion      = '5.1'
+    DotNetFrameworkVersion = '4.7.2'
+    CompatiblePSEditions   = @('Desktop', 'Core')
+    FormatsToProcess       = @('SocketCmdlets.format.ps1xml')
+    CmdletsToExport        = @(
+        'New-Socket'
+        'Register-SocketBinding'
+        'Start-SocketListen'
+        'Receive-SocketConnection'
+        'Connect-Socket'
+        'Send-SocketData'
+        'Receive-SocketData'
+        'Close-Socket'
+        'Get-Socket'
+    )
+    FunctionsToExport      = @()
+    VariablesToExport      = @()
+    AliasesToExport        = @()
+    PrivateData            = @{
+        PSData = @{
+            Tags = @('socket', 'tcp', 'network', 'netcat', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
+        }
+    }
+}

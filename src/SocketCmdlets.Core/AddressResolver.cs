@@ -1,0 +1,50 @@
+using System;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+
+namespace SocketCmdlets
+{
+    /// <summary>Turns the -Address words of the cmdlets into addresses.</summary>
+    public static class AddressResolver
+    {
+        /// <summary>
+        /// The local address for a bind: null for Any (every interface), the loopback address of the socket's family
+        /// for Loopback, a literal address, or the first address of a host name that fits the socket.
+        /// </summary>
+        public static IPAddress ForBinding(string address, NetSocket socket)
+        {
+            if (socket == null)
+            {
+                throw new ArgumentNullException(nameof(socket));
+            }
+
+            string text = (address ?? string.Empty).Trim();
+            if (text.Length == 0 || text == "*" || text.Equals("Any", StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+
+            bool ipv6Only = socket.Socket.AddressFamily == AddressFamily.InterNetworkV6 && !socket.DualMode;
+            if (text.Equals("Loopback", StringComparison.OrdinalIgnoreCase))
+            {
+                return ipv6Only ? IPAddress.IPv6Loopback : IPAddress.Loopback;
+            }
+
+            if (IPAddress.TryParse(text.Trim('[', ']'), out IPAddress literal))
+            {
+                return literal.IsIPv4MappedToIPv6 ? literal.MapToIPv4() : literal;
+            }
+
+            IPAddress[] addresses = Dns.GetHostAddresses(text);
+            IPAddress fit = addresses.FirstOrDefault(a => a.AddressFamily == socket.Socket.AddressFamily)
+                ?? addresses.FirstOrDefault(a => socket.DualMode && a.AddressFamily == AddressFamily.InterNetwork);
+            if (fit == null)
+            {
+                throw new SocketException((int)(addresses.Length == 0 ? SocketError.HostNotFound : SocketError.AddressFamilyNotSupported));
+            }
+
+            return fit;
+        }
+    }
+}

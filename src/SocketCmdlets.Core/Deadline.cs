@@ -1,0 +1,72 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+
+namespace SocketCmdlets
+{
+    /// <summary>A point in time after which a wait gives up; infinite when the timeout is infinite.</summary>
+    internal readonly struct Deadline
+    {
+        /// <summary>How long one wait slice lasts, so cancellation is seen promptly.</summary>
+        public const int SliceMilliseconds = 50;
+
+        private readonly long _end;
+
+        private Deadline(long end, TimeSpan timeout)
+        {
+            _end = end;
+            Timeout = timeout;
+        }
+
+        public TimeSpan Timeout { get; }
+
+        public bool IsInfinite => _end == long.MaxValue;
+
+        public static Deadline After(TimeSpan timeout)
+        {
+            if (timeout == System.Threading.Timeout.InfiniteTimeSpan || timeout < TimeSpan.Zero)
+            {
+                return new Deadline(long.MaxValue, System.Threading.Timeout.InfiniteTimeSpan);
+            }
+
+            long ticks = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+            return new Deadline(Stopwatch.GetTimestamp() + ticks, timeout);
+        }
+
+        /// <summary>Milliseconds for the next wait slice, or -1 once the deadline has passed.</summary>
+        public int NextSliceMilliseconds()
+        {
+            if (IsInfinite)
+            {
+                return SliceMilliseconds;
+            }
+
+            long left = _end - Stopwatch.GetTimestamp();
+            if (left <= 0)
+            {
+                return -1;
+            }
+
+            long ms = left * 1000 / Stopwatch.Frequency;
+            return (int)Math.Min(SliceMilliseconds, Math.Max(1, ms));
+        }
+
+        /// <summary>Waits for <paramref name="task"/> in slices; false when the deadline passed first.</summary>
+        public bool Wait(System.Threading.Tasks.Task task, CancellationToken token)
+        {
+            while (true)
+            {
+                int slice = NextSliceMilliseconds();
+                if (slice < 0)
+                {
+                    return task.IsCompleted;
+                }
+
+                if (task.Wait(slice, token))
+                {
+                    return true;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,517 @@
+using System;
+using System.IO;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+
+namespace SocketCmdlets
+{
+    /// <summary>Sending and receiving. Receive methods are not meant to run on one socket from two threads at once.</summary>
+    public sealed partial class NetSocket
+    {
+        // Received bytes not yet handed out: _receiveBuffer[_pendingStart.._pendingEnd).
+        private byte[] _receiveBuffer;
+        private int _pendingStart;
+        private int _pendingEnd;
+
+        /// <summary>Bytes received from the network but not yet handed out.</summary>
+        public int PendingBytes => _pendingEnd - _pendingStart;
+
+        /// <summary>Sends all of <paramref name="count"/> bytes; a partial send is continued, never dropped.</summary>
+        public void Send(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            if (buffer == null)
+            {
+                throw new ArgumentNullException(nameof(buffer));
+            }
+
+            if (offset < 0 || count < 0 || offset + count > buffer.Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(count));
+            }
+
+            RequireState("send", "sending needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected);
+            while (count > 0)
+            {
+                int sent;
+                SocketError error;
+                try
+                {
+                    sent = _socket.Send(buffer, offset, count, SocketFlags.None, out error);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Closed("send");
+                }
+
+                if (error == SocketError.Success)
+                {
+                    offset += sent;
+                    count -= sent;
+                    Interlocked.Add(ref _bytesSent, sent);
+                }
+                else if (error == SocketError.WouldBlock)
+                {
+                    WaitReady(SelectMode.SelectWrite, Deadline.After(timeout), cancellationToken, SocketOperation.Send);
+                }
+                else
+                {
+                    throw new SocketException((int)error);
+                }
+            }
+        }
+
+        /// <summary>Sends a whole array.</summary>
+        public void Send(byte[] buffer, TimeSpan timeout, CancellationToken cancellationToken) =>
+            Send(buffer, 0, buffer?.Length ?? 0, timeout, cancellationToken);
+
+        /// <summary>Streams <paramref name="source"/> to the peer in 1 MiB chunks; returns the bytes sent.</summary>
+        public long SendFrom(Stream source, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null)
+        {
+            RequireState("send", "sending needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected);
+            byte[] chunk = BufferPool.Rent();
+            try
+            {
+                long total = 0;
+                int read;
+                while ((read = source.Read(chunk, 0, chunk.Length)) > 0)
+                {
+                    Send(chunk, 0, read, timeout, cancellationToken);
+                    total += read;
+                    progress?.Invoke(total);
+                }
+
+                return total;
+            }
+            finally
+            {
+                BufferPool.Return(chunk);
+            }
+        }
+
+        /// <summary>
+        /// Receives up to <paramref name="count"/> chunks as byte arrays (count -1: until end of stream); each chunk is
+        /// what one receive yields, up to 1 MiB. Returns the number of chunks.
+        /// </summary>
+        public int ReceiveChunks(int count, TimeSpan timeout, CancellationToken cancellationToken, Action<byte[]> onChunk)
+        {
+            RequireReceivable();
+            int chunks = 0;
+            try
+            {
+                while (count < 0 || chunks < count)
+                {
+                    if (PendingBytes == 0 && Fill(timeout, cancellationToken) == 0)
+                    {
+                        break;
+                    }
+
+                    var chunk = new byte[PendingBytes];
+                    Buffer.BlockCopy(_receiveBuffer, _pendingStart, chunk, 0, chunk.Length);
+                    _pendingStart = _pendingEnd;
+                    chunks++;
+                    onChunk(chunk);
+                }
+            }
+            finally
+            {
+                Settle();
+            }
+
+            return chunks;
+        }
+
+        /// <summary>
+        /// Receives up to <paramref name="count"/> chunks as text (count -1: until end of stream). A character split
+        /// across reads is held back until it is complete, so it always decodes correctly.
+        /// </summary>
+        public int ReceiveTextChunks(Encoding encoding, int count, TimeSpan timeout, CancellationToken cancellationToken, Action<string> onText)
+        {
+            RequireReceivable();
+            encoding = encoding ?? TextEncoding.Default;
+            int chunks = 0;
+            try
+            {
+                while (count < 0 || chunks < count)
+                {
+                    int complete = TextEncoding.CompleteLength(encoding, _receiveBuffer, _pendingStart, PendingBytes);
+                    if (complete == 0)
+                    {
+                        if (Fill(timeout, cancellationToken) == 0)
+                        {
+                            if (PendingBytes > 0)
+                            {
+                                // The stream ended inside a character: decode what is there (as replacement characters).
+                                string tail = encoding.GetString(_receiveBuffer, _pendingStart, PendingBytes);
+                                _pendingStart = _pendingEnd;
+                                chunks++;
+                                onText(tail);
+                            }
+
+                            break;
+                        }
+
+                        continue;
+                    }
+
+                    string text = encoding.GetString(_receiveBuffer, _pendingStart, complete);
+                    _pendingStart += complete;
+                    chunks++;
+                    onText(text);
+                }
+            }
+            finally
+            {
+                Settle();
+            }
+
+            return chunks;
+        }
+
+        /// <summary>
+        /// Receives exactly <paramref name="count"/> bytes, or fewer if the stream ends first.
+        /// </summary>
+        public byte[] ReceiveExactly(int count, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            if (count < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(count), count, "The byte count cannot be negative.");
+            }
+
+            RequireReceivable();
+            var result = new byte[count];
+            int have = 0;
+            try
+            {
+                int fromPending = Math.Min(PendingBytes, count);
+                if (fromPending > 0)
+                {
+                    Buffer.BlockCopy(_receiveBuffer, _pendingStart, result, 0, fromPending);
+                    _pendingStart += fromPending;
+                    have = fromPending;
+                }
+
+                while (have < count)
+                {
+                    int read = ReceiveRaw(result, have, count - have, timeout, cancellationToken);
+                    if (read == 0)
+                    {
+                        Array.Resize(ref result, have);
+                        break;
+                    }
+
+                    have += read;
+                }
+            }
+            finally
+            {
+                Settle();
+            }
+
+            return result;
+        }
+
+        /// <summary>
+        /// Receives up to <paramref name="count"/> records ended by <paramref name="delimiter"/> (count -1: until end of
+        /// stream), without the terminator. With <paramref name="trimCarriageReturn"/>, a <c>\r</c> before the
+        /// terminator is removed too (for lines). A final record without terminator is returned at end of stream. A
+        /// record longer than <paramref name="maxRecordLength"/> throws <see cref="RecordTooLongException"/> and stays
+        /// buffered, so nothing is lost.
+        /// </summary>
+        public int ReceiveRecords(Encoding encoding, string delimiter, bool trimCarriageReturn, int count, int maxRecordLength,
+            TimeSpan timeout, CancellationToken cancellationToken, Action<byte[], int, int> onRecord)
+        {
+            if (string.IsNullOrEmpty(delimiter))
+            {
+                throw new ArgumentException("The delimiter cannot be empty.", nameof(delimiter));
+            }
+
+            if (maxRecordLength < 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(maxRecordLength), maxRecordLength, "The maximum record length must be positive.");
+            }
+
+            RequireReceivable();
+            encoding = encoding ?? TextEncoding.Default;
+            byte[] terminator = encoding.GetBytes(delimiter);
+            byte[] carriageReturn = trimCarriageReturn ? encoding.GetBytes("\r") : null;
+            int records = 0;
+            try
+            {
+                int scanned = 0;
+                while (count < 0 || records < count)
+                {
+                    int at = IndexOf(_receiveBuffer, _pendingStart + scanned, _pendingEnd, terminator);
+                    if (at >= 0)
+                    {
+                        int length = at - _pendingStart;
+                        int recordStart = _pendingStart;
+                        _pendingStart = at + terminator.Length;
+                        scanned = 0;
+                        if (carriageReturn != null && EndsWith(_receiveBuffer, recordStart, length, carriageReturn))
+                        {
+                            length -= carriageReturn.Length;
+                        }
+
+                        if (length > maxRecordLength)
+                        {
+                            _pendingStart = recordStart;
+                            throw new RecordTooLongException(maxRecordLength);
+                        }
+
+                        records++;
+                        onRecord(_receiveBuffer, recordStart, length);
+                        continue;
+                    }
+
+                    int pending = PendingBytes;
+                    if (pending - (carriageReturn?.Length ?? 0) > maxRecordLength)
+                    {
+                        throw new RecordTooLongException(maxRecordLength);
+                    }
+
+                    scanned = Math.Max(0, pending - terminator.Length + 1);
+                    int room = maxRecordLength + terminator.Length + (carriageReturn?.Length ?? 0);
+                    if (Fill(timeout, cancellationToken, room) == 0)
+                    {
+                        if (PendingBytes > 0)
+                        {
+                            int recordStart = _pendingStart;
+                            int length = PendingBytes;
+                            _pendingStart = _pendingEnd;
+                            records++;
+                            onRecord(_receiveBuffer, recordStart, length);
+                        }
+
+                        break;
+                    }
+                }
+            }
+            finally
+            {
+                Settle();
+            }
+
+            return records;
+        }
+
+        /// <summary>
+        /// Copies the stream to <paramref name="destination"/> until end of stream, or until <paramref name="maxBytes"/>
+        /// bytes when it is not negative. Returns the bytes copied. Memory use is one 1 MiB buffer whatever the size.
+        /// </summary>
+        public long ReceiveTo(Stream destination, long maxBytes, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null)
+        {
+            if (destination == null)
+            {
+                throw new ArgumentNullException(nameof(destination));
+            }
+
+            RequireReceivable();
+            long total = 0;
+            long limit = maxBytes < 0 ? long.MaxValue : maxBytes;
+            int fromPending = (int)Math.Min(PendingBytes, limit);
+            if (fromPending > 0)
+            {
+                destination.Write(_receiveBuffer, _pendingStart, fromPending);
+                _pendingStart += fromPending;
+                total = fromPending;
+                progress?.Invoke(total);
+            }
+
+            Settle();
+            byte[] chunk = BufferPool.Rent();
+            try
+            {
+                while (total < limit)
+                {
+                    int want = (int)Math.Min(chunk.Length, limit - total);
+                    int read = ReceiveRaw(chunk, 0, want, timeout, cancellationToken);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    destination.Write(chunk, 0, read);
+                    total += read;
+                    progress?.Invoke(total);
+                }
+            }
+            finally
+            {
+                BufferPool.Return(chunk);
+            }
+
+            return total;
+        }
+
+        /// <summary>Receives into <paramref name="buffer"/> from the network; 0 means end of stream.</summary>
+        private int ReceiveRaw(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            if (EndOfStream)
+            {
+                return 0;
+            }
+
+            Deadline deadline = default;
+            bool waited = false;
+            while (true)
+            {
+                int read;
+                SocketError error;
+                try
+                {
+                    read = _socket.Receive(buffer, offset, count, SocketFlags.None, out error);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Closed("receive");
+                }
+
+                if (error == SocketError.Success)
+                {
+                    if (read == 0)
+                    {
+                        EndOfStream = true;
+                    }
+                    else
+                    {
+                        Interlocked.Add(ref _bytesReceived, read);
+                    }
+
+                    return read;
+                }
+
+                if (error != SocketError.WouldBlock)
+                {
+                    throw new SocketException((int)error);
+                }
+
+                if (!waited)
+                {
+                    deadline = Deadline.After(timeout);
+                    waited = true;
+                }
+
+                WaitReady(SelectMode.SelectRead, deadline, cancellationToken, SocketOperation.Receive);
+            }
+        }
+
+        /// <summary>
+        /// Receives more bytes after the pending ones, making room for a record of up to <paramref name="room"/> bytes.
+        /// Returns the bytes added; 0 at end of stream.
+        /// </summary>
+        private int Fill(TimeSpan timeout, CancellationToken cancellationToken, int room = BufferPool.ChunkSize)
+        {
+            int pending = PendingBytes;
+            int size = Math.Max(BufferPool.ChunkSize, room);
+            if (_receiveBuffer == null || _receiveBuffer.Length < size)
+            {
+                byte[] bigger = size == BufferPool.ChunkSize ? BufferPool.Rent() : new byte[size];
+                if (pending > 0)
+                {
+                    Buffer.BlockCopy(_receiveBuffer, _pendingStart, bigger, 0, pending);
+                }
+
+                BufferPool.Return(_receiveBuffer);
+                _receiveBuffer = bigger;
+                _pendingStart = 0;
+                _pendingEnd = pending;
+            }
+            else if (_pendingStart > 0 && (pending == 0 || _receiveBuffer.Length - _pendingEnd < _receiveBuffer.Length / 4))
+            {
+                Buffer.BlockCopy(_receiveBuffer, _pendingStart, _receiveBuffer, 0, pending);
+                _pendingStart = 0;
+                _pendingEnd = pending;
+            }
+
+            int read = ReceiveRaw(_receiveBuffer, _pendingEnd, _receiveBuffer.Length - _pendingEnd, timeout, cancellationToken);
+            _pendingEnd += read;
+            return read;
+        }
+
+        /// <summary>Hands the large receive buffer back when little or nothing is pending, so idle sockets stay small.</summary>
+        private void Settle()
+        {
+            int pending = PendingBytes;
+            if (_receiveBuffer == null || _receiveBuffer.Length <= 4096)
+            {
+                return;
+            }
+
+            if (pending == 0)
+            {
+                ReleaseReceiveBuffer();
+            }
+            else if (pending <= 4096)
+            {
+                var small = new byte[4096];
+                Buffer.BlockCopy(_receiveBuffer, _pendingStart, small, 0, pending);
+                BufferPool.Return(_receiveBuffer);
+                _receiveBuffer = small;
+                _pendingStart = 0;
+                _pendingEnd = pending;
+            }
+        }
+
+        private void ReleaseReceiveBuffer()
+        {
+            BufferPool.Return(_receiveBuffer);
+            _receiveBuffer = null;
+            _pendingStart = 0;
+            _pendingEnd = 0;
+        }
+
+        private void RequireReceivable() =>
+            RequireState("receive", "receiving needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected, SocketState.HalfClosed);
+
+        private static int IndexOf(byte[] buffer, int start, int end, byte[] value)
+        {
+            if (buffer == null)
+            {
+                return -1;
+            }
+
+            while (start <= end - value.Length)
+            {
+                int at = Array.IndexOf(buffer, value[0], start, end - start - value.Length + 1);
+                if (at < 0)
+                {
+                    return -1;
+                }
+
+                int i = 1;
+                while (i < value.Length && buffer[at + i] == value[i])
+                {
+                    i++;
+                }
+
+                if (i == value.Length)
+                {
+                    return at;
+                }
+
+                start = at + 1;
+            }
+
+            return -1;
+        }
+
+        private static bool EndsWith(byte[] buffer, int start, int length, byte[] suffix)
+        {
+            if (length < suffix.Length)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < suffix.Length; i++)
+            {
+                if (buffer[start + length - suffix.Length + i] != suffix[i])
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+}

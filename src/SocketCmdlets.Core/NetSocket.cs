@@ -1,0 +1,527 @@
+using System;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace SocketCmdlets
+{
+    /// <summary>
+    /// One socket of the session: a <see cref="System.Net.Sockets.Socket"/> with its life-cycle state, counters and
+    /// receive buffer. Every blocking call takes a timeout and a <see cref="CancellationToken"/> and waits in short
+    /// slices, so it ends promptly when cancelled. The underlying socket is kept non-blocking.
+    /// </summary>
+    public sealed partial class NetSocket : IDisposable
+    {
+        private static int s_lastId;
+
+        private readonly object _gate = new object();
+        private readonly SocketOptions _options;
+        private readonly AddressFamily _requestedFamily;
+        private Socket _socket;
+        private volatile SocketState _state;
+        private long _bytesSent;
+        private long _bytesReceived;
+        private IPEndPoint _localEndPoint;
+        private IPEndPoint _remoteEndPoint;
+
+        private NetSocket(Socket socket, SocketProtocol protocol, AddressFamily requestedFamily, SocketOptions options, string name, SocketState state)
+        {
+            _socket = socket;
+            _options = options ?? new SocketOptions();
+            _requestedFamily = requestedFamily;
+            Protocol = protocol;
+            Name = name;
+            _state = state;
+            Id = Interlocked.Increment(ref s_lastId);
+            CreatedAt = DateTime.Now;
+            SocketRegistry.Add(this);
+        }
+
+        /// <summary>Unique in the process, increasing.</summary>
+        public int Id { get; }
+
+        /// <summary>An optional label.</summary>
+        public string Name { get; set; }
+
+        /// <summary>Tcp.</summary>
+        public SocketProtocol Protocol { get; }
+
+        /// <summary>
+        /// The address family in use: that of the peer once connected, else the one asked for; a socket created
+        /// without one reports InterNetworkV6 with <see cref="DualMode"/> set (it reaches IPv4 and IPv6 alike).
+        /// </summary>
+        public AddressFamily AddressFamily =>
+            _remoteEndPoint?.AddressFamily ?? (_localEndPoint != null && !IsAny(_localEndPoint.Address) ? _localEndPoint.AddressFamily : _requestedFamily);
+
+        /// <summary>True when one IPv6 socket serves IPv4 and IPv6 (the default without -AddressFamily).</summary>
+        public bool DualMode { get; private set; }
+
+        /// <summary>Where the socket is in its life cycle.</summary>
+        public SocketState State => _state;
+
+        /// <summary>The local address and port (IPv4 peers show as IPv4).</summary>
+        public IPEndPoint LocalEndPoint => _localEndPoint;
+
+        /// <summary>The peer's address and port (IPv4 peers show as IPv4).</summary>
+        public IPEndPoint RemoteEndPoint => _remoteEndPoint;
+
+        /// <summary>The host name given to Connect-Socket, if any.</summary>
+        public string RemoteHostName { get; private set; }
+
+        /// <summary>The id of the listener that accepted this connection, if any.</summary>
+        public int? ListenerId { get; private set; }
+
+        /// <summary>Bytes sent so far.</summary>
+        public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+        /// <summary>Bytes received so far.</summary>
+        public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+
+        /// <summary>True once traffic is protected by TLS.</summary>
+        public bool IsEncrypted => false;
+
+        /// <summary>True once the peer has finished sending (end of stream was read).</summary>
+        public bool EndOfStream { get; private set; }
+
+        /// <summary>When the socket object was created.</summary>
+        public DateTime CreatedAt { get; }
+
+        /// <summary>
+        /// The underlying socket, as an escape hatch. The engine keeps it non-blocking; set
+        /// <c>Blocking = $true</c> before calling its blocking methods directly.
+        /// </summary>
+        public Socket Socket => _socket;
+
+        /// <summary>Creates a socket and registers it. Without a family it is a dual-mode IPv6 socket where the OS allows.</summary>
+        public static NetSocket Create(SocketProtocol protocol = SocketProtocol.Tcp, SocketFamily? family = null, SocketOptions options = null, string name = null)
+        {
+            options = options ?? new SocketOptions();
+            options.Validate();
+            AddressFamily addressFamily;
+            bool dualMode = false;
+            if (family == SocketFamily.InterNetwork)
+            {
+                addressFamily = AddressFamily.InterNetwork;
+            }
+            else if (family == SocketFamily.InterNetworkV6)
+            {
+                addressFamily = AddressFamily.InterNetworkV6;
+            }
+            else if (Socket.OSSupportsIPv6)
+            {
+                addressFamily = AddressFamily.InterNetworkV6;
+                dualMode = true;
+            }
+            else
+            {
+                addressFamily = AddressFamily.InterNetwork;
+            }
+
+            Socket raw = CreateRaw(addressFamily, dualMode, options);
+            return new NetSocket(raw, protocol, addressFamily, options, name, SocketState.Created) { DualMode = dualMode };
+        }
+
+        private static Socket CreateRaw(AddressFamily family, bool dualMode, SocketOptions options)
+        {
+            var socket = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                if (dualMode)
+                {
+                    socket.DualMode = true;
+                }
+
+                options.Apply(socket);
+                socket.Blocking = false;
+                return socket;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Binds to a local address (null: every interface) and port (0: a free one).</summary>
+        public NetSocket Bind(IPAddress address, int port)
+        {
+            if (port < 0 || port > 65535)
+            {
+                throw new ArgumentOutOfRangeException(nameof(port), port, "The port must be between 0 and 65535.");
+            }
+
+            lock (_gate)
+            {
+                RequireState("bind", "binding needs a new socket (New-Socket).", SocketState.Created);
+                address = address ?? (_requestedFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any);
+                CheckFamily(address);
+                _socket.Bind(new IPEndPoint(address, port));
+                _localEndPoint = Normalize(_socket.LocalEndPoint);
+                _state = SocketState.Bound;
+            }
+
+            return this;
+        }
+
+        /// <summary>Starts listening; the socket must be bound.</summary>
+        public NetSocket Listen(int backlog = 0)
+        {
+            if (backlog < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(backlog), backlog, "The backlog cannot be negative.");
+            }
+
+            lock (_gate)
+            {
+                RequireState("listen", "bind it first (Register-SocketBinding).", SocketState.Bound);
+                _socket.Listen(backlog == 0 ? (int)SocketOptionName.MaxConnections : backlog);
+                _state = SocketState.Listening;
+            }
+
+            return this;
+        }
+
+        /// <summary>Waits for and accepts one connection.</summary>
+        public NetSocket Accept(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            RequireState("accept a connection", "accepting needs a listening socket (Start-SocketListen).", SocketState.Listening);
+            Deadline deadline = Deadline.After(timeout);
+            while (true)
+            {
+                WaitReady(SelectMode.SelectRead, deadline, cancellationToken, SocketOperation.Accept);
+                Socket accepted;
+                try
+                {
+                    accepted = _socket.Accept();
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+                {
+                    // Another thread took the pending connection first.
+                    continue;
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Closed("accept a connection");
+                }
+
+                try
+                {
+                    accepted.Blocking = false;
+                    if (_options.NoDelay.HasValue)
+                    {
+                        accepted.NoDelay = _options.NoDelay.Value;
+                    }
+                }
+                catch
+                {
+                    accepted.Dispose();
+                    throw;
+                }
+
+                var peer = new NetSocket(accepted, Protocol, accepted.AddressFamily, new SocketOptions(), null, SocketState.Connected)
+                {
+                    DualMode = _socket.AddressFamily == AddressFamily.InterNetworkV6 && DualMode,
+                    ListenerId = Id,
+                };
+                peer._localEndPoint = Normalize(accepted.LocalEndPoint);
+                peer._remoteEndPoint = Normalize(accepted.RemoteEndPoint);
+                return peer;
+            }
+        }
+
+        /// <summary>
+        /// Connects to <paramref name="host"/> (a name or an address) and <paramref name="port"/>, trying each address
+        /// the name resolves to in turn. <paramref name="trace"/> hears about each attempt.
+        /// </summary>
+        public NetSocket Connect(string host, int port, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
+        {
+            if (string.IsNullOrWhiteSpace(host))
+            {
+                throw new ArgumentException("A host name or address is required.", nameof(host));
+            }
+
+            if (port < 1 || port > 65535)
+            {
+                throw new ArgumentOutOfRangeException(nameof(port), port, "The port must be between 1 and 65535.");
+            }
+
+            RequireState("connect", "connecting needs a new or bound socket.", SocketState.Created, SocketState.Bound);
+            Deadline deadline = Deadline.After(timeout);
+            IPAddress[] addresses = Resolve(host, deadline, cancellationToken, trace);
+            Exception last = null;
+            for (int i = 0; i < addresses.Length; i++)
+            {
+                var endPoint = new IPEndPoint(addresses[i], port);
+                trace?.Invoke($"Connecting to {Format(endPoint)}{(addresses.Length > 1 ? $" (address {i + 1} of {addresses.Length})" : string.Empty)}.");
+                try
+                {
+                    ConnectOne(endPoint, deadline, cancellationToken);
+                    RemoteHostName = host;
+                    return this;
+                }
+                catch (SocketException e) when (i < addresses.Length - 1)
+                {
+                    trace?.Invoke($"Connection to {Format(endPoint)} failed: {e.Message}");
+                    last = e;
+                }
+            }
+
+            throw last ?? new SocketException((int)SocketError.HostNotFound);
+        }
+
+        private IPAddress[] Resolve(string host, Deadline deadline, CancellationToken cancellationToken, Action<string> trace)
+        {
+            IPAddress[] addresses;
+            if (IPAddress.TryParse(host.Trim('[', ']'), out IPAddress literal))
+            {
+                addresses = new[] { literal };
+            }
+            else
+            {
+                trace?.Invoke($"Resolving '{host}'.");
+                Task<IPAddress[]> lookup = Dns.GetHostAddressesAsync(host);
+                if (!deadline.Wait(lookup, cancellationToken))
+                {
+                    Observe(lookup);
+                    throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, $"resolving '{host}'");
+                }
+
+                addresses = Unwrap(lookup);
+                trace?.Invoke($"'{host}' resolved to {string.Join(", ", addresses.Select(a => a.ToString()))}.");
+            }
+
+            AddressFamily family = _socket.AddressFamily;
+            IPAddress[] usable = addresses
+                .Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a)
+                .Where(a => a.AddressFamily == family || (DualMode && a.AddressFamily == AddressFamily.InterNetwork))
+                .Distinct()
+                .ToArray();
+            if (usable.Length == 0)
+            {
+                throw new SocketException((int)(addresses.Length == 0 ? SocketError.HostNotFound : SocketError.AddressFamilyNotSupported));
+            }
+
+            return usable;
+        }
+
+        private void ConnectOne(IPEndPoint endPoint, Deadline deadline, CancellationToken cancellationToken)
+        {
+            CheckFamily(endPoint.Address);
+            Task connect;
+            try
+            {
+                connect = _socket.ConnectAsync(endPoint);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Closed("connect");
+            }
+
+            bool done;
+            try
+            {
+                done = deadline.Wait(connect, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Observe(connect);
+                Renew();
+                throw;
+            }
+            catch (AggregateException e) when (e.InnerException is SocketException se)
+            {
+                Renew();
+                throw Rethrow(se);
+            }
+
+            if (!done)
+            {
+                Observe(connect);
+                Renew();
+                throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, Format(endPoint));
+            }
+
+            lock (_gate)
+            {
+                _socket.Blocking = false;
+                _localEndPoint = Normalize(_socket.LocalEndPoint);
+                _remoteEndPoint = Normalize(_socket.RemoteEndPoint);
+                _state = SocketState.Connected;
+            }
+        }
+
+        /// <summary>
+        /// Replaces the underlying socket after a failed or abandoned connect, which leaves a socket unusable on some
+        /// platforms. The options, and a binding made before the connect, carry over.
+        /// </summary>
+        private void Renew()
+        {
+            lock (_gate)
+            {
+                if (_state == SocketState.Closed)
+                {
+                    return;
+                }
+
+                Socket old = _socket;
+                Socket fresh = CreateRaw(old.AddressFamily, DualMode, _options);
+                try
+                {
+                    if (_state == SocketState.Bound && _localEndPoint != null)
+                    {
+                        fresh.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                        fresh.Bind(new IPEndPoint(DualMode && _localEndPoint.AddressFamily == AddressFamily.InterNetwork ? _localEndPoint.Address.MapToIPv6() : _localEndPoint.Address, _localEndPoint.Port));
+                    }
+                }
+                catch (SocketException)
+                {
+                    // The old binding could not be taken over: the socket goes back to Created.
+                    _state = SocketState.Created;
+                    _localEndPoint = null;
+                }
+
+                _socket = fresh;
+                old.Dispose();
+            }
+        }
+
+        /// <summary>Shuts down sending (half-close) or closes the socket. Closing a closed socket does nothing.</summary>
+        public void Close(CloseDirection direction = CloseDirection.Both)
+        {
+            lock (_gate)
+            {
+                if (_state == SocketState.Closed)
+                {
+                    return;
+                }
+
+                if (direction == CloseDirection.Send)
+                {
+                    RequireState("shut down sending", "a half-close needs a connected socket.", SocketState.Connected, SocketState.HalfClosed);
+                    if (_state == SocketState.Connected)
+                    {
+                        try
+                        {
+                            _socket.Shutdown(SocketShutdown.Send);
+                        }
+                        catch (SocketException e) when (e.SocketErrorCode == SocketError.NotConnected)
+                        {
+                            // The peer already reset the connection; nothing is left to shut down.
+                        }
+
+                        _state = SocketState.HalfClosed;
+                    }
+
+                    return;
+                }
+
+                _state = SocketState.Closed;
+                _socket.Dispose();
+                ReleaseReceiveBuffer();
+                SocketRegistry.Remove(this);
+            }
+        }
+
+        /// <summary>Closes the socket.</summary>
+        public void Dispose() => Close();
+
+        /// <summary>A one-line description, for messages.</summary>
+        public override string ToString()
+        {
+            string name = string.IsNullOrEmpty(Name) ? string.Empty : $" '{Name}'";
+            string where = _remoteEndPoint != null ? $" {Format(_localEndPoint)} -> {Format(_remoteEndPoint)}"
+                : _localEndPoint != null ? $" {Format(_localEndPoint)}" : string.Empty;
+            return $"Socket {Id}{name} ({Protocol}, {State}{where})";
+        }
+
+        /// <summary>Formats an endpoint as address:port, with brackets around IPv6 addresses.</summary>
+        public static string Format(IPEndPoint endPoint)
+        {
+            if (endPoint == null)
+            {
+                return "(none)";
+            }
+
+            return endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]:{endPoint.Port}" : $"{endPoint.Address}:{endPoint.Port}";
+        }
+
+        /// <summary>Shows IPv4-mapped IPv6 addresses as IPv4.</summary>
+        public static IPEndPoint Normalize(EndPoint endPoint)
+        {
+            if (!(endPoint is IPEndPoint ip))
+            {
+                return null;
+            }
+
+            return ip.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ip.Address.MapToIPv4(), ip.Port) : ip;
+        }
+
+        internal void RequireState(string operation, string requirement, params SocketState[] allowed)
+        {
+            SocketState state = _state;
+            if (Array.IndexOf(allowed, state) < 0)
+            {
+                throw new InvalidSocketStateException(this, operation, state == SocketState.Closed ? "it was closed; create a new socket." : requirement);
+            }
+        }
+
+        private InvalidSocketStateException Closed(string operation) =>
+            new InvalidSocketStateException(this, operation, "it was closed while the call was waiting.");
+
+        private void CheckFamily(IPAddress address)
+        {
+            AddressFamily family = _socket.AddressFamily;
+            if (address.AddressFamily != family && !(DualMode && address.AddressFamily == AddressFamily.InterNetwork))
+            {
+                throw new SocketException((int)SocketError.AddressFamilyNotSupported);
+            }
+        }
+
+        /// <summary>Waits until the socket is ready for <paramref name="mode"/>, in short slices.</summary>
+        private void WaitReady(SelectMode mode, Deadline deadline, CancellationToken cancellationToken, SocketOperation operation)
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int slice = deadline.NextSliceMilliseconds();
+                if (slice < 0)
+                {
+                    throw new SocketTimeoutException(operation, deadline.Timeout, ToString());
+                }
+
+                try
+                {
+                    if (_socket.Poll(slice * 1000, mode))
+                    {
+                        return;
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Closed(operation.ToString().ToLowerInvariant());
+                }
+            }
+        }
+
+        private static bool IsAny(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
+
+        private static void Observe(Task task) =>
+            task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        private static T Unwrap<T>(Task<T> task)
+        {
+            try
+            {
+                return task.GetAwaiter().GetResult();
+            }
+            catch (SocketException e)
+            {
+                throw Rethrow(e);
+            }
+        }
+
+        private static SocketException Rethrow(SocketException e) => e;
+    }
+}

@@ -1,0 +1,141 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+
+namespace SocketCmdlets
+{
+    /// <summary>Text encodings by the names PowerShell 7 uses, code page numbers or <see cref="Encoding"/> objects.</summary>
+    public static class TextEncoding
+    {
+        /// <summary>UTF-8 without a byte-order mark.</summary>
+        public static readonly Encoding Default = new UTF8Encoding(false);
+
+        /// <summary>The names PowerShell 7's -Encoding parameters accept, for tab completion.</summary>
+        public static readonly IReadOnlyList<string> Names = new[]
+        {
+            "ascii", "ansi", "bigendianunicode", "bigendianutf32", "latin1", "oem", "unicode", "utf7", "utf8", "utf8BOM", "utf8NoBOM", "utf32",
+        };
+
+        /// <summary>
+        /// Resolves a name, a code page number or an <see cref="Encoding"/>. Byte-order marks are never sent, so
+        /// utf8BOM and utf8NoBOM are the same here.
+        /// </summary>
+        public static Encoding Resolve(object value)
+        {
+            switch (value)
+            {
+                case null:
+                    return Default;
+                case Encoding encoding:
+                    return encoding;
+                case int codePage:
+                    return Encoding.GetEncoding(codePage);
+                case string name:
+                    return ResolveName(name);
+                default:
+                    throw new ArgumentException($"'{value}' is not an encoding: give a name such as utf8, a code page number or an Encoding object.");
+            }
+        }
+
+        private static Encoding ResolveName(string name)
+        {
+            string trimmed = name.Trim();
+            if (int.TryParse(trimmed, out int codePage))
+            {
+                return Encoding.GetEncoding(codePage);
+            }
+
+            switch (trimmed.ToLowerInvariant())
+            {
+                case "":
+                    throw new ArgumentException("The encoding name is empty.");
+                case "utf8":
+                case "utf-8":
+                case "utf8bom":
+                case "utf8nobom":
+                    return Default;
+                case "ascii":
+                    return Encoding.ASCII;
+                case "ansi":
+                    return Encoding.GetEncoding(System.Globalization.CultureInfo.CurrentCulture.TextInfo.ANSICodePage);
+                case "oem":
+                    return Encoding.GetEncoding(System.Globalization.CultureInfo.CurrentCulture.TextInfo.OEMCodePage);
+                case "unicode":
+                    return new UnicodeEncoding(false, false);
+                case "bigendianunicode":
+                    return new UnicodeEncoding(true, false);
+                case "utf32":
+                    return new UTF32Encoding(false, false);
+                case "bigendianutf32":
+                    return new UTF32Encoding(true, false);
+                case "utf7":
+#pragma warning disable SYSLIB0001
+                    return Encoding.UTF7;
+#pragma warning restore SYSLIB0001
+                case "latin1":
+                    return Encoding.GetEncoding(28591);
+                default:
+                    return Encoding.GetEncoding(trimmed);
+            }
+        }
+
+        /// <summary>
+        /// How many of <paramref name="count"/> bytes form whole characters, so a character split across reads is
+        /// kept back until the rest arrives.
+        /// </summary>
+        public static int CompleteLength(Encoding encoding, byte[] buffer, int start, int count)
+        {
+            if (count <= 0 || buffer == null)
+            {
+                return 0;
+            }
+
+            switch (encoding.CodePage)
+            {
+                case 65001:
+                    return Utf8CompleteLength(buffer, start, count);
+                case 1200:
+                case 1201:
+                    return Utf16CompleteLength(buffer, start, count, encoding.CodePage == 1201);
+                case 12000:
+                case 12001:
+                    return count - (count % 4);
+                default:
+                    return count;
+            }
+        }
+
+        private static int Utf8CompleteLength(byte[] buffer, int start, int count)
+        {
+            // Look back at most three bytes for the lead byte of a sequence that is not complete yet.
+            int end = start + count;
+            for (int back = 1; back <= Math.Min(4, count); back++)
+            {
+                byte b = buffer[end - back];
+                if ((b & 0xC0) == 0x80)
+                {
+                    continue;
+                }
+
+                int needed = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+                return needed > back ? count - back : count;
+            }
+
+            return count;
+        }
+
+        private static int Utf16CompleteLength(byte[] buffer, int start, int count, bool bigEndian)
+        {
+            int even = count - (count % 2);
+            if (even < 2)
+            {
+                return 0;
+            }
+
+            int last = start + even - 2;
+            int unit = bigEndian ? (buffer[last] << 8) | buffer[last + 1] : buffer[last] | (buffer[last + 1] << 8);
+            bool highSurrogate = unit >= 0xD800 && unit <= 0xDBFF;
+            return highSurrogate ? even - 2 : even;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Management.Automation;
+
+namespace SocketCmdlets.Commands
+{
+    /// <summary>accept(): waits for connections on a listener and writes each one as it arrives.</summary>
+    [Cmdlet(VerbsCommunications.Receive, "SocketConnection", DefaultParameterSetName = SocketSet)]
+    [OutputType(typeof(NetSocket))]
+    public sealed class ReceiveSocketConnectionCommand : SocketCommandBase
+    {
+        /// <summary>The listening socket.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
+        [ValidateNotNull]
+        public NetSocket Socket { get; set; }
+
+        /// <summary>The id of the listening socket.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
+        [ArgumentCompleter(typeof(SocketIdCompleter))]
+        public int Id { get; set; }
+
+        /// <summary>How many connections to accept (default 1).</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int Count { get; set; } = 1;
+
+        /// <summary>Accept connections until Ctrl+C, the end of the pipeline or the listener closes.</summary>
+        [Parameter]
+        public SwitchParameter Continuous { get; set; }
+
+        /// <summary>Seconds to wait for each connection; 0 (the default) waits without limit.</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int TimeoutSec { get; set; }
+
+        /// <summary>A label for each accepted socket.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            if (Continuous.IsPresent && IsBound(nameof(Count)))
+            {
+                ThrowParameterError("ConflictingParameters", "Use -Count or -Continuous, not both.");
+            }
+        }
+
+        protected override void ProcessRecord()
+        {
+            NetSocket listener = ResolveSocket(Socket, Id);
+            if (listener == null)
+            {
+                return;
+            }
+
+            for (int accepted = 0; Continuous.IsPresent || accepted < Count; accepted++)
+            {
+                if (VerboseEnabled)
+                {
+                    WriteVerbose($"Waiting for a connection on {NetSocket.Format(listener.LocalEndPoint)} (socket {listener.Id}{(TimeoutSec > 0 ? $", timeout {TimeoutSec} s" : string.Empty)}).");
+                }
+
+                NetSocket peer = null;
+                if (!Try(() => peer = listener.Accept(ToTimeout(TimeoutSec), StopToken), listener,
+                    $"accept a connection on {NetSocket.Format(listener.LocalEndPoint) ?? "socket " + listener.Id}", SocketOperation.Accept))
+                {
+                    return;
+                }
+
+                if (Name != null)
+                {
+                    peer.Name = Name;
+                }
+
+                if (VerboseEnabled)
+                {
+                    WriteVerbose($"Accepted socket {peer.Id}: {NetSocket.Format(peer.RemoteEndPoint)} -> {NetSocket.Format(peer.LocalEndPoint)}.");
+                }
+
+                WriteObject(peer);
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using System.Text;
+
+namespace SocketCmdlets.Commands
+{
+    /// <summary>recv(): receives text, bytes, records or a whole stream from a connected socket.</summary>
+    [Cmdlet(VerbsCommunications.Receive, "SocketData", DefaultParameterSetName = SocketSet)]
+    [OutputType(typeof(string), typeof(byte[]))]
+    public sealed class ReceiveSocketDataCommand : SocketCommandBase
+    {
+        /// <summary>The default -MaxRecordLength: 1 MiB.</summary>
+        public const int DefaultMaxRecordLength = 1024 * 1024;
+
+        private string _outFile;
+
+        /// <summary>The connected socket to receive from.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
+        [ValidateNotNull]
+        public NetSocket Socket { get; set; }
+
+        /// <summary>The id of the connected socket to receive from.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
+        [ArgumentCompleter(typeof(SocketIdCompleter))]
+        public int Id { get; set; }
+
+        /// <summary>How bytes are decoded: a name such as utf8 (the default) or ascii, a code page or an Encoding.</summary>
+        [Parameter]
+        [EncodingTransformation]
+        [ArgumentCompleter(typeof(EncodingCompleter))]
+        public Encoding Encoding { get; set; } = TextEncoding.Default;
+
+        /// <summary>Writes byte arrays instead of strings.</summary>
+        [Parameter]
+        public SwitchParameter AsByteStream { get; set; }
+
+        /// <summary>Receives lines: one string per line, without its "`n" or "`r`n".</summary>
+        [Parameter]
+        public SwitchParameter Line { get; set; }
+
+        /// <summary>Receives records ended by this string: one string per record, without the delimiter.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string Delimiter { get; set; }
+
+        /// <summary>How many receives (or records, with -Line or -Delimiter) to write; 1 by default.</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int Count { get; set; } = 1;
+
+        /// <summary>Receives exactly this many bytes (fewer only if the peer closes first).</summary>
+        [Parameter]
+        [ValidateRange(1, long.MaxValue)]
+        public long ByteCount { get; set; }
+
+        /// <summary>Receives until the peer closes, writing each chunk or record as it arrives.</summary>
+        [Parameter]
+        public SwitchParameter ToEnd { get; set; }
+
+        /// <summary>Writes what is received to this file (until the peer closes, or -ByteCount bytes), with a progress bar.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string OutFile { get; set; }
+
+        /// <summary>Seconds to wait for data each time none is there; 0 (the default) waits without limit.</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int TimeoutSec { get; set; }
+
+        /// <summary>The longest record -Line or -Delimiter accepts, in bytes (1 MiB by default).</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue / 2)]
+        public int MaxRecordLength { get; set; } = DefaultMaxRecordLength;
+
+        private bool Records => Line.IsPresent || Delimiter != null;
+
+        protected override void BeginProcessing()
+        {
+            if (Line.IsPresent && Delimiter != null)
+            {
+                ThrowParameterError("ConflictingParameters", "Use -Line or -Delimiter, not both.");
+            }
+
+            if (IsBound(nameof(Count)) && ToEnd.IsPresent)
+            {
+                ThrowParameterError("ConflictingParameters", "Use -Count or -ToEnd, not both.");
+            }
+
+            if (IsBound(nameof(ByteCount)) && (Records || ToEnd.IsPresent || IsBound(nameof(Count))))
+            {
+                ThrowParameterError("ConflictingParameters", "-ByteCount reads a fixed number of bytes; it does not combine with -Line, -Delimiter, -Count or -ToEnd.");
+            }
+
+            if (OutFile != null && (Records || IsBound(nameof(Count)) || AsByteStream.IsPresent))
+            {
+                ThrowParameterError("ConflictingParameters", "-OutFile writes raw bytes to a file; it does not combine with -Line, -Delimiter, -Count or -AsByteStream.");
+            }
+
+            if (IsBound(nameof(ByteCount)) && OutFile == null && ByteCount > int.MaxValue / 2)
+            {
+                ThrowParameterError("ByteCountTooLarge", "A -ByteCount over 1 GiB cannot be held in one object; add -OutFile to write it to a file.");
+            }
+
+            if (OutFile != null)
+            {
+                _outFile = GetUnresolvedProviderPathFromPSPath(OutFile);
+                string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_outFile));
+                if (!Directory.Exists(folder))
+                {
+                    ThrowTerminatingError(ErrorFactory.Create(new DirectoryNotFoundException($"The folder '{folder}' does not exist."),
+                        "FileNotFound", ErrorCategory.ObjectNotFound, OutFile, $"Cannot write '{OutFile}': the folder '{folder}' does not exist."));
+                }
+            }
+        }
+
+        protected override void ProcessRecord()
+        {
+            NetSocket socket = ResolveSocket(Socket, Id);
+            if (socket == null)
+            {
+                return;
+            }
+
+            string from = $"{NetSocket.Format(socket.RemoteEndPoint)} (socket {socket.Id})";
+            if (VerboseEnabled)
+            {
+                WriteVerbose($"Waiting for data from {from}{(TimeoutSec > 0 ? $", timeout {TimeoutSec} s" : string.Empty)}.");
+            }
+
+            long before = socket.BytesReceived;
+            TimeSpan timeout = ToTimeout(TimeoutSec);
+            int count = ToEnd.IsPresent ? -1 : Count;
+            Try(() =>
+            {
+                if (_outFile != null)
+                {
+                    ReceiveFile(socket, timeout);
+                }
+                else if (IsBound(nameof(ByteCount)))
+                {
+                    byte[] bytes = socket.ReceiveExactly((int)ByteCount, timeout, StopToken);
+                    if (bytes.Length < ByteCount)
+                    {
+                        WriteWarning($"The peer closed the connection after {bytes.Length} of {ByteCount} bytes.");
+                    }
+
+                    if (bytes.Length > 0 || ByteCount == 0)
+                    {
+                        WriteObject(AsByteStream.IsPresent ? (object)bytes : Encoding.GetString(bytes));
+                    }
+                }
+                else if (Records)
+                {
+                    socket.ReceiveRecords(Encoding, Delimiter ?? "\n", Line.IsPresent, count, MaxRecordLength, timeout, StopToken, WriteRecord);
+                }
+                else if (AsByteStream.IsPresent)
+                {
+                    socket.ReceiveChunks(count, timeout, StopToken, WriteChunk);
+                }
+                else
+                {
+                    socket.ReceiveTextChunks(Encoding, count, timeout, StopToken, WriteText);
+                }
+            }, socket, $"receive from {from}", SocketOperation.Receive);
+
+            if (VerboseEnabled)
+            {
+                WriteVerbose($"Received {socket.BytesReceived - before} bytes from {from}{(socket.EndOfStream ? "; the peer has closed its side (end of stream)" : string.Empty)}.");
+            }
+        }
+
+        private void ReceiveFile(NetSocket socket, TimeSpan timeout)
+        {
+            long limit = IsBound(nameof(ByteCount)) ? ByteCount : -1;
+            var progress = new ProgressReporter(this, $"Receiving {System.IO.Path.GetFileName(_outFile)} from {NetSocket.Format(socket.RemoteEndPoint)}", Math.Max(0, limit));
+            using (var file = new FileStream(_outFile, FileMode.Create, FileAccess.Write, FileShare.Read, 1, FileOptions.SequentialScan))
+            {
+                long received = socket.ReceiveTo(file, limit, timeout, StopToken, progress.Report);
+                if (limit > 0 && received < limit)
+                {
+                    WriteWarning($"The peer closed the connection after {received} of {limit} bytes.");
+                }
+            }
+
+            progress.Complete();
+        }
+
+        private void WriteRecord(byte[] buffer, int offset, int length)
+        {
+            if (AsByteStream.IsPresent)
+            {
+                var record = new byte[length];
+                Buffer.BlockCopy(buffer, offset, record, 0, length);
+                WriteObject(record);
+            }
+            else
+            {
+                WriteObject(Encoding.GetString(buffer, offset, length));
+            }
+        }
+
+        private void WriteChunk(byte[] chunk) => WriteObject(chunk);
+
+        private void WriteText(string text) => WriteObject(text);
+    }
+}

@@ -1,0 +1,102 @@
+using System.Management.Automation;
+
+namespace SocketCmdlets.Commands
+{
+    /// <summary>listen(): makes a bound socket a listener, or creates, binds and listens in one call.</summary>
+    [Cmdlet(VerbsLifecycle.Start, "SocketListen", DefaultParameterSetName = SocketSet)]
+    [OutputType(typeof(NetSocket))]
+    public sealed class StartSocketListenCommand : SocketCommandBase
+    {
+        private const string PortSet = "Port";
+
+        /// <summary>The bound socket that is to listen.</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
+        [ValidateNotNull]
+        public NetSocket Socket { get; set; }
+
+        /// <summary>The id of the bound socket that is to listen.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
+        [ArgumentCompleter(typeof(SocketIdCompleter))]
+        public int Id { get; set; }
+
+        /// <summary>Shortcut: create a socket, bind it to this port (0: a free one) and listen.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PortSet)]
+        [ValidateRange(0, 65535)]
+        public int Port { get; set; }
+
+        /// <summary>Shortcut: the local address (IP, host name, Any or Loopback); every interface by default.</summary>
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = PortSet)]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(AddressCompleter))]
+        public string Address { get; set; } = "Any";
+
+        /// <summary>Shortcut: a label for the new socket.</summary>
+        [Parameter(ParameterSetName = PortSet)]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; }
+
+        /// <summary>Shortcut: IPv4 or IPv6 only.</summary>
+        [Parameter(ParameterSetName = PortSet)]
+        public SocketFamily AddressFamily { get; set; }
+
+        /// <summary>Shortcut: allow a port still in TIME_WAIT to be reused (SO_REUSEADDR).</summary>
+        [Parameter(ParameterSetName = PortSet)]
+        public SwitchParameter ReuseAddress { get; set; }
+
+        /// <summary>The length of the queue of pending connections; the system maximum by default.</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int Backlog { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            if (ParameterSetName == PortSet)
+            {
+                ListenOnPort();
+                return;
+            }
+
+            NetSocket socket = ResolveSocket(Socket, Id);
+            if (socket != null && Try(() => socket.Listen(Backlog), socket, $"listen on socket {socket.Id}", SocketOperation.Accept))
+            {
+                Listening(socket);
+            }
+        }
+
+        private void ListenOnPort()
+        {
+            var options = new SocketOptions();
+            if (IsBound(nameof(ReuseAddress)))
+            {
+                options.ReuseAddress = ReuseAddress.IsPresent;
+            }
+
+            NetSocket socket = null;
+            SocketFamily? family = IsBound(nameof(AddressFamily)) ? AddressFamily : (SocketFamily?)null;
+            bool ok = Try(() =>
+            {
+                socket = NetSocket.Create(SocketProtocol.Tcp, family, options, Name);
+                socket.Bind(AddressResolver.ForBinding(Address, socket), Port);
+                socket.Listen(Backlog);
+            }, socket, $"listen on {Where(Address, Port)}", SocketOperation.Accept);
+            if (!ok)
+            {
+                // Nothing half-made stays open.
+                socket?.Close();
+                return;
+            }
+
+            Listening(socket);
+        }
+
+        private void Listening(NetSocket socket)
+        {
+            if (VerboseEnabled)
+            {
+                WriteVerbose($"Socket {socket.Id} listening on {NetSocket.Format(socket.LocalEndPoint)}.");
+            }
+
+            WriteObject(socket);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using System.Net.Sockets;
+
+namespace SocketCmdlets.Commands
+{
+    /// <summary>
+    /// Builds every error record of the module. Error ids are stable, PascalCase and carry no run-time data; messages
+    /// say what was tried, where, why it failed and what to do.
+    /// </summary>
+    internal static class ErrorFactory
+    {
+        public static ErrorRecord Create(Exception exception, string errorId, ErrorCategory category, object target, string message = null)
+        {
+            var record = new ErrorRecord(exception, errorId, category, target);
+            if (message != null)
+            {
+                record.ErrorDetails = new ErrorDetails(message);
+            }
+
+            return record;
+        }
+
+        public static ErrorRecord SocketNotFound(int id) => Create(
+            new ArgumentException($"No open socket has id {id}."),
+            "SocketNotFound",
+            ErrorCategory.ObjectNotFound,
+            id,
+            $"No open socket has id {id}. It may have been closed; Get-Socket lists the open sockets.");
+
+        /// <summary>True for the failures a socket call is expected to report as an error rather than a crash.</summary>
+        public static bool IsExpected(Exception e) =>
+            e is SocketException || e is InvalidSocketStateException || e is TimeoutException || e is IOException
+            || e is UnauthorizedAccessException || e is ArgumentException || e is NotSupportedException
+            || e is ObjectDisposedException || e is System.Security.SecurityException;
+
+        /// <summary>Maps an engine exception to an error record. <paramref name="attempt"/> says what was tried ("connect to localhost:80").</summary>
+        public static ErrorRecord FromException(Exception e, object target, string attempt, SocketOperation operation)
+        {
+            string prefix = $"Could not {attempt}: ";
+            switch (e)
+            {
+                case InvalidSocketStateException state:
+                    return Create(e, "InvalidSocketState", ErrorCategory.InvalidOperation, target ?? state.Socket, prefix + state.Message);
+                case SocketTimeoutException timeout:
+                    return Create(e, timeout.Operation + "Timeout", ErrorCategory.OperationTimeout, target,
+                        prefix + $"no {Noun(timeout.Operation)} within {timeout.Timeout.TotalSeconds:0.###} s. {TimeoutAdvice(timeout.Operation)}");
+                case RecordTooLongException tooLong:
+                    return Create(e, "RecordTooLong", ErrorCategory.LimitsExceeded, target,
+                        prefix + $"no terminator arrived within {tooLong.Limit} bytes (-MaxRecordLength). The data stays buffered: raise -MaxRecordLength, check -Delimiter, or read it with -ByteCount.");
+                case SocketException socket:
+                    return FromSocketException(socket, target, prefix, operation);
+                case FileNotFoundException _:
+                case DirectoryNotFoundException _:
+                    return Create(e, "FileNotFound", ErrorCategory.ObjectNotFound, target, prefix + e.Message + " Check the path.");
+                case UnauthorizedAccessException _:
+                case System.Security.SecurityException _:
+                    return Create(e, "AccessDenied", ErrorCategory.PermissionDenied, target, prefix + e.Message);
+                case IOException _:
+                    return Create(e, "FileError", ErrorCategory.WriteError, target, prefix + e.Message);
+                case ObjectDisposedException _:
+                    return Create(e, "InvalidSocketState", ErrorCategory.InvalidOperation, target, prefix + "the socket was closed. Create a new socket.");
+                case ArgumentException _:
+                case NotSupportedException _:
+                    return Create(e, "InvalidArgument", ErrorCategory.InvalidArgument, target, prefix + e.Message);
+                default:
+                    return Create(e, "SocketError", ErrorCategory.InvalidOperation, target, prefix + e.Message);
+            }
+        }
+
+        private static ErrorRecord FromSocketException(SocketException e, object target, string prefix, SocketOperation operation)
+        {
+            switch (e.SocketErrorCode)
+            {
+                case SocketError.ConnectionRefused:
+                    return Create(e, "ConnectionRefused", ErrorCategory.ConnectionError, target,
+                        prefix + "the connection was refused. Check that a server is listening on that address and port.");
+                case SocketError.HostNotFound:
+                case SocketError.NoData:
+                case SocketError.TryAgain:
+                    return Create(e, "HostNotFound", ErrorCategory.ObjectNotFound, target,
+                        prefix + "the host name could not be resolved. Check its spelling and the DNS settings.");
+                case SocketError.AddressAlreadyInUse:
+                    return Create(e, "AddressInUse", ErrorCategory.ResourceUnavailable, target,
+                        prefix + "the address and port are already in use. Choose another port, or -Port 0 for a free one, or close the socket that holds it.");
+                case SocketError.AddressNotAvailable:
+                    return Create(e, "AddressNotAvailable", ErrorCategory.InvalidArgument, target,
+                        prefix + "that address does not belong to this machine. Use one of its addresses, Loopback or Any.");
+                case SocketError.AddressFamilyNotSupported:
+                    return Create(e, "AddressFamilyMismatch", ErrorCategory.InvalidArgument, target,
+                        prefix + "the address is of another family than the socket (IPv4 vs IPv6). Create the socket without -AddressFamily, or with the family of the address.");
+                case SocketError.ConnectionReset:
+                case SocketError.ConnectionAborted:
+                case SocketError.Shutdown:
+                case SocketError.NotConnected:
+                    return Create(e, "ConnectionReset", ErrorCategory.ConnectionError, target,
+                        prefix + "the peer closed or reset the connection. Reconnect if the conversation must go on.");
+                case SocketError.TimedOut:
+                    return Create(e, operation + "Timeout", ErrorCategory.OperationTimeout, target,
+                        prefix + "the network timed out. " + TimeoutAdvice(operation));
+                case SocketError.NetworkUnreachable:
+                case SocketError.HostUnreachable:
+                case SocketError.NetworkDown:
+                case SocketError.HostDown:
+                    return Create(e, "NetworkUnreachable", ErrorCategory.ConnectionError, target,
+                        prefix + "the network or host cannot be reached. Check the address and the routes.");
+                case SocketError.AccessDenied:
+                    return Create(e, "AccessDenied", ErrorCategory.PermissionDenied, target,
+                        prefix + "access was denied. Ports below 1024 may need elevated rights.");
+                default:
+                    return Create(e, "SocketError", ErrorCategory.ConnectionError, target,
+                        prefix + $"{e.Message} ({e.SocketErrorCode}).");
+            }
+        }
+
+        private static string Noun(SocketOperation operation)
+        {
+            switch (operation)
+            {
+                case SocketOperation.Accept: return "connection arrived";
+                case SocketOperation.Connect: return "connection was made";
+                case SocketOperation.Send: return "room to send (the peer is not reading)";
+                default: return "data arrived";
+            }
+        }
+
+        private static string TimeoutAdvice(SocketOperation operation)
+        {
+            switch (operation)
+            {
+                case SocketOperation.Accept: return "Raise -TimeoutSec or check that clients connect to this port.";
+                case SocketOperation.Connect: return "Check that the host is up and reachable, or raise -TimeoutSec.";
+                case SocketOperation.Send: return "Check that the peer reads its data, or raise -TimeoutSec.";
+                default: return "Check that the peer sends, or raise -TimeoutSec.";
+            }
+        }
+    }
+}

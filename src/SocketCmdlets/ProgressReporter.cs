@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Management.Automation;
+
+namespace SocketCmdlets.Commands
+{
+    /// <summary>Writes a progress bar for a long transfer, at most a few times a second.</summary>
+    internal sealed class ProgressReporter
+    {
+        private const long IntervalMs = 250;
+        private static int s_nextActivityId = 0x50C0;
+
+        private readonly Cmdlet _cmdlet;
+        private readonly ProgressRecord _record;
+        private readonly long _total;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private long _lastReport = -IntervalMs;
+
+        public ProgressReporter(Cmdlet cmdlet, string activity, long total)
+        {
+            _cmdlet = cmdlet;
+            _total = total;
+            _record = new ProgressRecord(System.Threading.Interlocked.Increment(ref s_nextActivityId), activity, "Starting");
+        }
+
+        /// <summary>Reports <paramref name="done"/> bytes, unless the last report was very recent.</summary>
+        public void Report(long done)
+        {
+            long now = _clock.ElapsedMilliseconds;
+            if (now - _lastReport < IntervalMs)
+            {
+                return;
+            }
+
+            _lastReport = now;
+            double seconds = now / 1000.0;
+            string rate = seconds > 0 ? $", {done / 1048576.0 / seconds:0.0} MiB/s" : string.Empty;
+            if (_total > 0)
+            {
+                _record.PercentComplete = (int)(done * 100 / _total);
+                _record.StatusDescription = $"{done / 1048576.0:0.0} of {_total / 1048576.0:0.0} MiB{rate}";
+                if (seconds > 0 && done > 0)
+                {
+                    _record.SecondsRemaining = (int)((_total - done) * seconds / done);
+                }
+            }
+            else
+            {
+                _record.StatusDescription = $"{done / 1048576.0:0.0} MiB{rate}";
+            }
+
+            _cmdlet.WriteProgress(_record);
+        }
+
+        /// <summary>Removes the progress bar.</summary>
+        public void Complete()
+        {
+            if (_lastReport < 0)
+            {
+                return;
+            }
+
+            _record.RecordType = ProgressRecordType.Completed;
+            _cmdlet.WriteProgress(_record);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Threading;
+
+namespace SocketCmdlets.Commands
+{
+    /// <summary>
+    /// What every cmdlet of the module shares: Ctrl+C as a cancellation token, -Id resolution, verbose output and the
+    /// mapping of engine exceptions to error records.
+    /// </summary>
+    public abstract class SocketCommandBase : PSCmdlet, IDisposable
+    {
+        /// <summary>The parameter set that takes socket objects.</summary>
+        protected const string SocketSet = "Socket";
+
+        /// <summary>The parameter set that takes socket ids.</summary>
+        protected const string IdSet = "Id";
+
+        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private bool? _verbose;
+
+        /// <summary>Cancelled when the user presses Ctrl+C.</summary>
+        protected CancellationToken StopToken => _stop.Token;
+
+        /// <summary>True when -Verbose (or $VerbosePreference) asks for verbose output, so messages are only built then.</summary>
+        protected bool VerboseEnabled
+        {
+            get
+            {
+                if (_verbose == null)
+                {
+                    if (MyInvocation.BoundParameters.TryGetValue("Verbose", out object value))
+                    {
+                        _verbose = value is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(value);
+                    }
+                    else
+                    {
+                        object preference = GetVariableValue("VerbosePreference");
+                        _verbose = preference != null && !"SilentlyContinue".Equals(preference.ToString(), StringComparison.OrdinalIgnoreCase)
+                            && !"Ignore".Equals(preference.ToString(), StringComparison.OrdinalIgnoreCase);
+                    }
+                }
+
+                return _verbose.Value;
+            }
+        }
+
+        /// <summary>A callback for the engine's wire events, or null when verbose output is off.</summary>
+        protected Action<string> Trace => VerboseEnabled ? (Action<string>)WriteVerbose : null;
+
+        /// <summary>Runs on another thread at Ctrl+C.</summary>
+        protected override void StopProcessing() => _stop.Cancel();
+
+        /// <summary>EndProcessing is skipped after Ctrl+C; Dispose is not.</summary>
+        public void Dispose()
+        {
+            _stop.Dispose();
+            GC.SuppressFinalize(this);
+        }
+
+        /// <summary>A -TimeoutSec value as a timeout: 0 or absent means no limit.</summary>
+        protected static TimeSpan ToTimeout(int timeoutSec) =>
+            timeoutSec <= 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(timeoutSec);
+
+        /// <summary>
+        /// The sockets named by object or by id. An id that names no open socket is reported as an error and skipped.
+        /// </summary>
+        protected IEnumerable<NetSocket> ResolveSockets(NetSocket[] sockets, int[] ids)
+        {
+            if (ParameterSetName == IdSet || ids != null)
+            {
+                foreach (int id in ids ?? Array.Empty<int>())
+                {
+                    NetSocket found = SocketRegistry.Find(id);
+                    if (found == null)
+                    {
+                        WriteError(ErrorFactory.SocketNotFound(id));
+                        continue;
+                    }
+
+                    yield return found;
+                }
+
+                yield break;
+            }
+
+            foreach (NetSocket socket in sockets ?? Array.Empty<NetSocket>())
+            {
+                if (socket != null)
+                {
+                    yield return socket;
+                }
+            }
+        }
+
+        /// <summary>The one socket named by object or id, or null after writing SocketNotFound.</summary>
+        protected NetSocket ResolveSocket(NetSocket socket, int id)
+        {
+            if (ParameterSetName != IdSet)
+            {
+                return socket;
+            }
+
+            NetSocket found = SocketRegistry.Find(id);
+            if (found == null)
+            {
+                WriteError(ErrorFactory.SocketNotFound(id));
+            }
+
+            return found;
+        }
+
+        /// <summary>
+        /// Runs an engine call. A failure becomes an error record for the current input (and false); Ctrl+C becomes
+        /// <see cref="PipelineStoppedException"/>, which is not an error.
+        /// </summary>
+        protected bool Try(Action action, object target, string attempt, SocketOperation operation)
+        {
+            try
+            {
+                action();
+                return true;
+            }
+            catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+            catch (PipelineStoppedException)
+            {
+                throw;
+            }
+            catch (Exception e) when (ErrorFactory.IsExpected(e))
+            {
+                WriteError(ErrorFactory.FromException(e, target, attempt, operation));
+                return false;
+            }
+        }
+
+        /// <summary>Stops the whole call with an error about conflicting or missing parameters.</summary>
+        protected void ThrowParameterError(string errorId, string message, object target = null) =>
+            ThrowTerminatingError(ErrorFactory.Create(new ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target));
+
+        /// <summary>True when the parameter was given on the command line (not from the pipeline).</summary>
+        protected bool IsBound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
+
+        /// <summary>Formats a host and port for messages.</summary>
+        protected static string Where(string host, int port) =>
+            host != null && host.Contains(":") && !host.StartsWith("[", StringComparison.Ordinal) ? $"[{host}]:{port}" : $"{host}:{port}";
+    }
+}
