@@ -62,9 +62,17 @@ namespace SocketCmdlets
                     return task.IsCompleted;
                 }
 
-                if (task.Wait(slice, token))
+                try
                 {
-                    return true;
+                    if (task.Wait(slice, token))
+                    {
+                        return true;
+                    }
+                }
+                catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+                {
+                    // Surface the task's own exception (SocketException, ...) rather than the wrapper.
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
                 }
             }
         }

@@ -14,6 +14,15 @@ namespace SocketCmdlets
         private int _pendingStart;
         private int _pendingEnd;
 
+        /// <summary>
+        /// The largest byte array handed out per chunk when streaming to the end: below the large-object threshold, so
+        /// a long stream of chunks recycles young-generation memory instead of touching fresh pages for every megabyte.
+        /// </summary>
+        internal const int ChunkObjectSize = 80 * 1024;
+
+        /// <summary>The most bytes decoded into one string when streaming text to the end (a string under 85,000 bytes).</summary>
+        internal const int TextChunkBytes = 40 * 1024;
+
         /// <summary>Bytes received from the network but not yet handed out.</summary>
         public int PendingBytes => _pendingEnd - _pendingStart;
 
@@ -106,9 +115,9 @@ namespace SocketCmdlets
                         break;
                     }
 
-                    var chunk = new byte[PendingBytes];
+                    var chunk = new byte[count < 0 ? Math.Min(PendingBytes, ChunkObjectSize) : PendingBytes];
                     Buffer.BlockCopy(_receiveBuffer, _pendingStart, chunk, 0, chunk.Length);
-                    _pendingStart = _pendingEnd;
+                    _pendingStart += chunk.Length;
                     chunks++;
                     onChunk(chunk);
                 }
@@ -134,7 +143,9 @@ namespace SocketCmdlets
             {
                 while (count < 0 || chunks < count)
                 {
-                    int complete = TextEncoding.CompleteLength(encoding, _receiveBuffer, _pendingStart, PendingBytes);
+                    int available = count < 0 ? Math.Min(PendingBytes, TextChunkBytes) : PendingBytes;
+                    int complete = TextEncoding.CompleteLength(encoding, _receiveBuffer, _pendingStart, available);
+
                     if (complete == 0)
                     {
                         if (Fill(timeout, cancellationToken) == 0)

@@ -330,10 +330,10 @@ namespace SocketCmdlets
                 Renew();
                 throw;
             }
-            catch (AggregateException e) when (e.InnerException is SocketException se)
+            catch (SocketException)
             {
                 Renew();
-                throw Rethrow(se);
+                throw;
             }
 
             if (!done)
@@ -417,9 +417,9 @@ namespace SocketCmdlets
                     return;
                 }
 
+                // The receive buffer is left alone: a receive on another thread may still be using it; it goes with the object.
                 _state = SocketState.Closed;
                 _socket.Dispose();
-                ReleaseReceiveBuffer();
                 SocketRegistry.Remove(this);
             }
         }
@@ -512,16 +512,7 @@ namespace SocketCmdlets
 
         private static T Unwrap<T>(Task<T> task)
         {
-            try
-            {
-                return task.GetAwaiter().GetResult();
-            }
-            catch (SocketException e)
-            {
-                throw Rethrow(e);
-            }
+            return task.GetAwaiter().GetResult();
         }
-
-        private static SocketException Rethrow(SocketException e) => e;
     }
 }

@@ -42,7 +42,7 @@ namespace SocketCmdlets.Commands
             switch (e)
             {
                 case InvalidSocketStateException state:
-                    return Create(e, "InvalidSocketState", ErrorCategory.InvalidOperation, target ?? state.Socket, prefix + state.Message);
+                    return Create(e, "InvalidSocketState", ErrorCategory.InvalidOperation, target ?? state.Socket, state.Message);
                 case SocketTimeoutException timeout:
                     return Create(e, timeout.Operation + "Timeout", ErrorCategory.OperationTimeout, target,
                         prefix + $"no {Noun(timeout.Operation)} within {timeout.Timeout.TotalSeconds:0.###} s. {TimeoutAdvice(timeout.Operation)}");

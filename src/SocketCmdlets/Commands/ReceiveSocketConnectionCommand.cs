@@ -61,7 +61,7 @@ namespace SocketCmdlets.Commands
 
                 NetSocket peer = null;
                 if (!Try(() => peer = listener.Accept(ToTimeout(TimeoutSec), StopToken), listener,
-                    $"accept a connection on {NetSocket.Format(listener.LocalEndPoint) ?? "socket " + listener.Id}", SocketOperation.Accept))
+                    $"accept a connection on {NetSocket.Format(listener.LocalEndPoint)} (socket {listener.Id})", SocketOperation.Accept))
                 {
                     return;
                 }

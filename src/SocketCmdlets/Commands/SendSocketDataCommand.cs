@@ -15,6 +15,7 @@ namespace SocketCmdlets.Commands
         private NetSocket _failed;
         private long _pendingSince;
         private string _path;
+        private bool _socketNamed;
 
         /// <summary>The connected socket to send on.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = SocketSet)]
@@ -70,6 +71,8 @@ namespace SocketCmdlets.Commands
 
         protected override void BeginProcessing()
         {
+            // Only the command line has bound parameters yet; pipeline input binds later, record by record.
+            _socketNamed = ParameterSetName == IdSet || IsBound(nameof(Socket));
             if (ParameterSetName == SocketSet && !IsBound(nameof(Socket)) && !IsBound(nameof(Data)) && !IsBound(nameof(Path)))
             {
                 ThrowParameterError("SocketOrDataRequired",
@@ -136,14 +139,14 @@ namespace SocketCmdlets.Commands
             }
 
             // A socket from the pipeline gets its data now; data from the pipeline is gathered unless -Unbuffered.
-            if (Unbuffered.IsPresent || !IsBound(nameof(Socket)) && ParameterSetName == SocketSet)
+            if (Unbuffered.IsPresent || !_socketNamed)
             {
                 if (!Flush())
                 {
                     return;
                 }
 
-                if (PassThru.IsPresent && ParameterSetName == SocketSet && !IsBound(nameof(Socket)))
+                if (PassThru.IsPresent && !_socketNamed)
                 {
                     WriteObject(socket);
                 }
@@ -153,7 +156,7 @@ namespace SocketCmdlets.Commands
         protected override void EndProcessing()
         {
             NetSocket socket = _buffer?.Socket;
-            if (Flush() && PassThru.IsPresent && socket != null && (IsBound(nameof(Socket)) || ParameterSetName == IdSet))
+            if (Flush() && PassThru.IsPresent && socket != null && _socketNamed)
             {
                 WriteObject(socket);
             }
