@@ -20,13 +20,18 @@
         'Receive-SocketData'
         'Close-Socket'
         'Get-Socket'
+        'Wait-Socket'
+        'Get-SocketOption'
+        'Set-SocketOption'
+        'Add-SocketMulticastGroup'
+        'Remove-SocketMulticastGroup'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
     AliasesToExport        = @()
     PrivateData            = @{
         PSData = @{
-            Tags = @('socket', 'tcp', 'network', 'netcat', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
+            Tags = @('socket', 'tcp', 'network', 'netcat', 'udp', 'unix-socket', 'multicast', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
         }
     }
 }

@@ -46,5 +46,39 @@ namespace SocketCmdlets
 
             return fit;
         }
+
+        /// <summary>
+        /// The address to send datagrams to: a literal address, or the first address of a host name that the socket
+        /// can reach (IPv4 first on a dual-mode socket, as localhost servers usually bind IPv4).
+        /// </summary>
+        public static IPAddress ForDestination(string host, NetSocket socket)
+        {
+            if (socket == null)
+            {
+                throw new ArgumentNullException(nameof(socket));
+            }
+
+            if (string.IsNullOrWhiteSpace(host))
+            {
+                throw new ArgumentException("A host name or address is required.", nameof(host));
+            }
+
+            if (IPAddress.TryParse(host.Trim().Trim('[', ']'), out IPAddress literal))
+            {
+                return literal.IsIPv4MappedToIPv6 ? literal.MapToIPv4() : literal;
+            }
+
+            IPAddress[] addresses = Dns.GetHostAddresses(host.Trim());
+            AddressFamily family = socket.Socket.AddressFamily;
+            IPAddress fit = socket.DualMode
+                ? addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault(a => a.AddressFamily == family)
+                : addresses.FirstOrDefault(a => a.AddressFamily == family);
+            if (fit == null)
+            {
+                throw new SocketException((int)(addresses.Length == 0 ? SocketError.HostNotFound : SocketError.AddressFamilyNotSupported));
+            }
+
+            return fit;
+        }
     }
 }

@@ -3,8 +3,10 @@ namespace SocketCmdlets
     /// <summary>The transport protocol of a socket.</summary>
     public enum SocketProtocol
     {
-        /// <summary>A TCP stream socket.</summary>
+        /// <summary>A TCP stream socket (for Unix domain sockets: a stream socket).</summary>
         Tcp,
+        /// <summary>A UDP datagram socket.</summary>
+        Udp,
     }
 
     /// <summary>The address family requested for a new socket.</summary>
@@ -14,6 +16,8 @@ namespace SocketCmdlets
         InterNetwork,
         /// <summary>IPv6 only.</summary>
         InterNetworkV6,
+        /// <summary>A Unix domain (local) stream socket, addressed by a file path.</summary>
+        Unix,
     }
 
     /// <summary>Where a socket is in its life cycle.</summary>

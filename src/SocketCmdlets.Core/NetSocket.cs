@@ -70,6 +70,15 @@ namespace SocketCmdlets
         /// <summary>The host name given to Connect-Socket, if any.</summary>
         public string RemoteHostName { get; private set; }
 
+        /// <summary>The file path of a Unix domain socket: the one bound, or the one connected to.</summary>
+        public string Path { get; private set; }
+
+        /// <summary>The receive timeout the cmdlets use for this socket when -TimeoutSec is not given (infinite by default).</summary>
+        public TimeSpan ReceiveTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+
+        /// <summary>The send timeout the cmdlets use for this socket when -TimeoutSec is not given (infinite by default).</summary>
+        public TimeSpan SendTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+
         /// <summary>The id of the listener that accepted this connection, if any.</summary>
         public int? ListenerId { get; private set; }
 
@@ -94,14 +103,27 @@ namespace SocketCmdlets
         /// </summary>
         public Socket Socket => _socket;
 
-        /// <summary>Creates a socket and registers it. Without a family it is a dual-mode IPv6 socket where the OS allows.</summary>
+        /// <summary>
+        /// Creates a socket and registers it. Without a family it is a dual-mode IPv6 socket where the OS allows, so
+        /// it binds to or connects to IPv4 and IPv6 alike.
+        /// </summary>
         public static NetSocket Create(SocketProtocol protocol = SocketProtocol.Tcp, SocketFamily? family = null, SocketOptions options = null, string name = null)
         {
             options = options ?? new SocketOptions();
             options.Validate();
             AddressFamily addressFamily;
             bool dualMode = false;
-            if (family == SocketFamily.InterNetwork)
+            if (family == SocketFamily.Unix)
+            {
+                UnixEndPoints.RequireSupport();
+                if (protocol != SocketProtocol.Tcp)
+                {
+                    throw new NotSupportedException("Unix domain sockets are stream sockets here: use -Protocol Tcp (the default) with -AddressFamily Unix.");
+                }
+
+                addressFamily = AddressFamily.Unix;
+            }
+            else if (family == SocketFamily.InterNetwork)
             {
                 addressFamily = AddressFamily.InterNetwork;
             }
@@ -119,13 +141,17 @@ namespace SocketCmdlets
                 addressFamily = AddressFamily.InterNetwork;
             }
 
-            Socket raw = CreateRaw(addressFamily, dualMode, options);
+            Socket raw = CreateRaw(addressFamily, protocol, dualMode, options);
             return new NetSocket(raw, protocol, addressFamily, options, name, SocketState.Created) { DualMode = dualMode };
         }
 
-        private static Socket CreateRaw(AddressFamily family, bool dualMode, SocketOptions options)
+        private static Socket CreateRaw(AddressFamily family, SocketProtocol protocol, bool dualMode, SocketOptions options)
         {
-            var socket = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+            Socket socket = family == AddressFamily.Unix
+                ? new Socket(family, SocketType.Stream, ProtocolType.Unspecified)
+                : protocol == SocketProtocol.Udp
+                    ? new Socket(family, SocketType.Dgram, ProtocolType.Udp)
+                    : new Socket(family, SocketType.Stream, ProtocolType.Tcp);
             try
             {
                 if (dualMode)
@@ -152,6 +178,7 @@ namespace SocketCmdlets
                 throw new ArgumentOutOfRangeException(nameof(port), port, "The port must be between 0 and 65535.");
             }
 
+            RequireIp("bind to an address and port", "give -Path for a Unix domain socket.");
             lock (_gate)
             {
                 RequireState("bind", "binding needs a new socket (New-Socket).", SocketState.Created);
@@ -171,6 +198,11 @@ namespace SocketCmdlets
             if (backlog < 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(backlog), backlog, "The backlog cannot be negative.");
+            }
+
+            if (Protocol == SocketProtocol.Udp)
+            {
+                throw new InvalidSocketStateException(this, "listen", "UDP sockets do not listen or accept: bind one and receive datagrams with Receive-SocketData.");
             }
 
             lock (_gate)
@@ -220,13 +252,17 @@ namespace SocketCmdlets
                     throw;
                 }
 
-                var peer = new NetSocket(accepted, Protocol, accepted.AddressFamily, new SocketOptions(), null, SocketState.Connected)
+                var peer = new NetSocket(accepted, Protocol, _requestedFamily, new SocketOptions(), null, SocketState.Connected)
                 {
                     DualMode = _socket.AddressFamily == AddressFamily.InterNetworkV6 && DualMode,
                     ListenerId = Id,
                 };
                 peer._localEndPoint = Normalize(accepted.LocalEndPoint);
                 peer._remoteEndPoint = Normalize(accepted.RemoteEndPoint);
+                peer.Path = Path;
+                peer.LocalPath = LocalPath;
+                peer.ReceiveTimeout = ReceiveTimeout;
+                peer.SendTimeout = SendTimeout;
                 return peer;
             }
         }
@@ -247,9 +283,28 @@ namespace SocketCmdlets
                 throw new ArgumentOutOfRangeException(nameof(port), port, "The port must be between 1 and 65535.");
             }
 
-            RequireState("connect", "connecting needs a new or bound socket.", SocketState.Created, SocketState.Bound);
+            RequireIp("connect to a host and port", "give -Path for a Unix domain socket.");
+            if (Protocol == SocketProtocol.Udp)
+            {
+                RequireState("set the default peer", "a UDP socket can be connected while it is new, bound or already connected.", SocketState.Created, SocketState.Bound, SocketState.Connected);
+            }
+            else
+            {
+                RequireState("connect", "connecting needs a new or bound socket.", SocketState.Created, SocketState.Bound);
+            }
+
             Deadline deadline = Deadline.After(timeout);
             IPAddress[] addresses = Resolve(host, deadline, cancellationToken, trace);
+            if (Protocol == SocketProtocol.Udp)
+            {
+                // A datagram socket only records its default peer: there is no handshake to try address by address.
+                var peer = new IPEndPoint(addresses[0], port);
+                trace?.Invoke($"Setting the default peer of UDP socket {Id} to {Format(peer)}.");
+                ConnectDatagram(peer);
+                RemoteHostName = host;
+                return this;
+            }
+
             Exception last = null;
             for (int i = 0; i < addresses.Length; i++)
             {
@@ -366,7 +421,7 @@ namespace SocketCmdlets
                 }
 
                 Socket old = _socket;
-                Socket fresh = CreateRaw(old.AddressFamily, DualMode, _options);
+                Socket fresh = CreateRaw(old.AddressFamily, Protocol, DualMode, _options);
                 try
                 {
                     if (_state == SocketState.Bound && _localEndPoint != null)
@@ -418,9 +473,15 @@ namespace SocketCmdlets
                 }
 
                 // The receive buffer is left alone: a receive on another thread may still be using it; it goes with the object.
+                SocketState before = _state;
                 _state = SocketState.Closed;
                 _socket.Dispose();
                 SocketRegistry.Remove(this);
+                if (_boundPath && (before == SocketState.Bound || before == SocketState.Listening))
+                {
+                    // The socket file is this socket's to remove, as a server that exits cleanly does.
+                    TryDelete(Path);
+                }
             }
         }
 
@@ -431,7 +492,7 @@ namespace SocketCmdlets
         public override string ToString()
         {
             string name = string.IsNullOrEmpty(Name) ? string.Empty : $" '{Name}'";
-            string where = _remoteEndPoint != null ? $" {Format(_localEndPoint)} -> {Format(_remoteEndPoint)}"
+            string where = Path != null ? $" {Path}" : _remoteEndPoint != null ? $" {Format(_localEndPoint)} -> {Format(_remoteEndPoint)}"
                 : _localEndPoint != null ? $" {Format(_localEndPoint)}" : string.Empty;
             return $"Socket {Id}{name} ({Protocol}, {State}{where})";
         }
@@ -456,6 +517,14 @@ namespace SocketCmdlets
             }
 
             return ip.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ip.Address.MapToIPv4(), ip.Port) : ip;
+        }
+
+        private void RequireIp(string operation, string requirement)
+        {
+            if (_requestedFamily == AddressFamily.Unix)
+            {
+                throw new InvalidSocketStateException(this, operation, "it is a Unix domain socket; " + requirement);
+            }
         }
 
         internal void RequireState(string operation, string requirement, params SocketState[] allowed)

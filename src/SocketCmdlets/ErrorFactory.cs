@@ -49,6 +49,15 @@ namespace SocketCmdlets.Commands
                 case RecordTooLongException tooLong:
                     return Create(e, "RecordTooLong", ErrorCategory.LimitsExceeded, target,
                         prefix + $"no terminator arrived within {tooLong.Limit} bytes (-MaxRecordLength). The data stays buffered: raise -MaxRecordLength, check -Delimiter, or read it with -ByteCount.");
+                case DatagramTooLargeException tooLarge:
+                    return Create(e, "DatagramTooLarge", ErrorCategory.LimitsExceeded, target, prefix + tooLarge.Message);
+                case PathInUseException inUse:
+                    return Create(e, "AddressInUse", ErrorCategory.ResourceUnavailable, target,
+                        prefix + inUse.Message + " Choose another path, stop that server, or remove the file if it is not needed.");
+                case PathTooLongException _:
+                    return Create(e, "PathTooLong", ErrorCategory.InvalidArgument, target, prefix + e.Message);
+                case PlatformNotSupportedException _:
+                    return Create(e, "NotSupported", ErrorCategory.NotImplemented, target, prefix + e.Message);
                 case SocketException socket:
                     return FromSocketException(socket, target, prefix, operation);
                 case FileNotFoundException _:
@@ -62,7 +71,7 @@ namespace SocketCmdlets.Commands
                 case ObjectDisposedException _:
                     return Create(e, "InvalidSocketState", ErrorCategory.InvalidOperation, target, prefix + "the socket was closed. Create a new socket.");
                 case ArgumentException _:
-                case NotSupportedException _:
+                case NotSupportedException _ when !(e is PlatformNotSupportedException):
                     return Create(e, "InvalidArgument", ErrorCategory.InvalidArgument, target, prefix + e.Message);
                 default:
                     return Create(e, "SocketError", ErrorCategory.InvalidOperation, target, prefix + e.Message);

@@ -17,6 +17,9 @@ namespace SocketCmdlets.Commands
         /// <summary>The parameter set that takes socket ids.</summary>
         protected const string IdSet = "Id";
 
+        /// <summary>True when the parameter set names the socket by -Id (IdSet, or a set whose name starts with "Id").</summary>
+        protected bool ById => ParameterSetName.StartsWith(IdSet, StringComparison.Ordinal);
+
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private bool? _verbose;
 
@@ -59,6 +62,10 @@ namespace SocketCmdlets.Commands
             GC.SuppressFinalize(this);
         }
 
+        /// <summary>-TimeoutSec when it was given, else the socket's own default (Set-SocketOption -ReceiveTimeoutSec/-SendTimeoutSec).</summary>
+        protected TimeSpan TimeoutFor(NetSocket socket, int timeoutSec, bool send) =>
+            IsBound("TimeoutSec") ? ToTimeout(timeoutSec) : send ? socket.SendTimeout : socket.ReceiveTimeout;
+
         /// <summary>A -TimeoutSec value as a timeout: 0 or absent means no limit.</summary>
         protected static TimeSpan ToTimeout(int timeoutSec) =>
             timeoutSec <= 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(timeoutSec);
@@ -68,7 +75,7 @@ namespace SocketCmdlets.Commands
         /// </summary>
         protected IEnumerable<NetSocket> ResolveSockets(NetSocket[] sockets, int[] ids)
         {
-            if (ParameterSetName == IdSet || ids != null)
+            if (ById || ids != null)
             {
                 foreach (int id in ids ?? Array.Empty<int>())
                 {
@@ -97,7 +104,7 @@ namespace SocketCmdlets.Commands
         /// <summary>The one socket named by object or id, or null after writing SocketNotFound.</summary>
         protected NetSocket ResolveSocket(NetSocket socket, int id)
         {
-            if (ParameterSetName != IdSet)
+            if (!ById)
             {
                 return socket;
             }
@@ -143,6 +150,10 @@ namespace SocketCmdlets.Commands
 
         /// <summary>True when the parameter was given on the command line (not from the pipeline).</summary>
         protected bool IsBound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
+
+        /// <summary>The peer of a socket for messages: its endpoint, or the path of a Unix domain socket, with the id.</summary>
+        protected static string Peer(NetSocket socket) =>
+            $"{socket.RemotePath ?? socket.LocalPath ?? NetSocket.Format(socket.RemoteEndPoint)} (socket {socket.Id})";
 
         /// <summary>Formats a host and port for messages.</summary>
         protected static string Where(string host, int port) =>

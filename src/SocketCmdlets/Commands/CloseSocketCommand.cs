@@ -28,7 +28,7 @@ namespace SocketCmdlets.Commands
 
         protected override void ProcessRecord()
         {
-            foreach (NetSocket socket in ResolveSockets(Socket, ParameterSetName == IdSet ? Id : null))
+            foreach (NetSocket socket in ResolveSockets(Socket, ById ? Id : null))
             {
                 SocketState before = socket.State;
                 string attempt = Direction == CloseDirection.Send ? $"shut down sending on socket {socket.Id}" : $"close socket {socket.Id}";

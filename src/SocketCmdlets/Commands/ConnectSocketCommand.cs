@@ -2,31 +2,44 @@ using System.Management.Automation;
 
 namespace SocketCmdlets.Commands
 {
-    /// <summary>connect(): connects a socket (or a new TCP socket) to a host and port.</summary>
+    /// <summary>connect(): connects a socket (or a new one) to a host and port, or to a Unix domain socket path.</summary>
     [Cmdlet(VerbsCommunications.Connect, "Socket", DefaultParameterSetName = SocketSet)]
     [OutputType(typeof(NetSocket))]
     public sealed class ConnectSocketCommand : SocketCommandBase
     {
-        /// <summary>The socket to connect; without it a new TCP socket is created.</summary>
+        private const string SocketPathSet = "SocketPath";
+        private const string IdPathSet = "IdPath";
+
+        /// <summary>The socket to connect; without it a new TCP socket (or Unix domain socket, with -Path) is created.</summary>
         [Parameter(ValueFromPipeline = true, ParameterSetName = SocketSet)]
+        [Parameter(ValueFromPipeline = true, ParameterSetName = SocketPathSet)]
         public NetSocket Socket { get; set; }
 
         /// <summary>The id of the socket to connect.</summary>
         [Parameter(Mandatory = true, ParameterSetName = IdSet)]
+        [Parameter(Mandatory = true, ParameterSetName = IdPathSet)]
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
 
         /// <summary>The host name or IP address to connect to. Every address of a name is tried in turn.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
         [Alias("HostName", "RemoteAddress", "Address")]
         [ValidateNotNullOrEmpty]
         public string ComputerName { get; set; }
 
         /// <summary>The port to connect to (1-65535).</summary>
-        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
+        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
         [Alias("RemotePort")]
         [ValidateRange(1, 65535)]
         public int Port { get; set; }
+
+        /// <summary>The file path of a Unix domain socket to connect to.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = SocketPathSet)]
+        [Parameter(Mandatory = true, ParameterSetName = IdPathSet)]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; }
 
         /// <summary>Seconds the whole connect (name resolution included) may take; 0 (the default) means no limit of ours.</summary>
         [Parameter]
@@ -35,23 +48,25 @@ namespace SocketCmdlets.Commands
 
         /// <summary>A label for a socket this call creates.</summary>
         [Parameter(ParameterSetName = SocketSet)]
+        [Parameter(ParameterSetName = SocketPathSet)]
         [ValidateNotNullOrEmpty]
         public string Name { get; set; }
 
-        /// <summary>Disables Nagle's algorithm on a socket this call creates (TCP_NODELAY).</summary>
+        /// <summary>Disables Nagle's algorithm on a TCP socket this call creates (TCP_NODELAY).</summary>
         [Parameter(ParameterSetName = SocketSet)]
         public SwitchParameter NoDelay { get; set; }
 
         protected override void ProcessRecord()
         {
             NetSocket socket = ResolveSocket(Socket, Id);
-            if (socket == null && ParameterSetName == IdSet)
+            if (socket == null && ById)
             {
                 return;
             }
 
             bool created = socket == null;
-            string where = Where(ComputerName, Port);
+            string path = Path == null ? null : GetUnresolvedProviderPathFromPSPath(Path);
+            string where = path != null ? $"'{path}'" : Where(ComputerName, Port);
             bool ok = false;
             try
             {
@@ -65,10 +80,18 @@ namespace SocketCmdlets.Commands
                             options.NoDelay = true;
                         }
 
-                        socket = NetSocket.Create(SocketProtocol.Tcp, null, options, Name);
+                        socket = NetSocket.Create(SocketProtocol.Tcp, path != null ? SocketFamily.Unix : (SocketFamily?)null, options, Name);
                     }
 
-                    socket.Connect(ComputerName, Port, ToTimeout(TimeoutSec), StopToken, Trace);
+                    if (path != null)
+                    {
+                        Trace?.Invoke($"Connecting to the Unix socket '{path}'.");
+                        socket.ConnectPath(path, ToTimeout(TimeoutSec), StopToken);
+                    }
+                    else
+                    {
+                        socket.Connect(ComputerName, Port, ToTimeout(TimeoutSec), StopToken, Trace);
+                    }
                 }, (object)socket ?? where, $"connect to {where}", SocketOperation.Connect);
             }
             finally
@@ -87,7 +110,11 @@ namespace SocketCmdlets.Commands
 
             if (VerboseEnabled)
             {
-                WriteVerbose($"Socket {socket.Id} connected: {NetSocket.Format(socket.LocalEndPoint)} -> {NetSocket.Format(socket.RemoteEndPoint)}.");
+                WriteVerbose(socket.Path != null
+                    ? $"Socket {socket.Id} connected to the Unix socket '{socket.Path}'."
+                    : socket.Protocol == SocketProtocol.Udp
+                        ? $"UDP socket {socket.Id} sends to {NetSocket.Format(socket.RemoteEndPoint)} by default, from {NetSocket.Format(socket.LocalEndPoint)}."
+                        : $"Socket {socket.Id} connected: {NetSocket.Format(socket.LocalEndPoint)} -> {NetSocket.Format(socket.RemoteEndPoint)}.");
             }
 
             WriteObject(socket);

@@ -60,7 +60,7 @@ namespace SocketCmdlets.Commands
                 }
 
                 NetSocket peer = null;
-                if (!Try(() => peer = listener.Accept(ToTimeout(TimeoutSec), StopToken), listener,
+                if (!Try(() => peer = listener.Accept(TimeoutFor(listener, TimeoutSec, send: false), StopToken), listener,
                     $"accept a connection on {NetSocket.Format(listener.LocalEndPoint)} (socket {listener.Id})", SocketOperation.Accept))
                 {
                     return;

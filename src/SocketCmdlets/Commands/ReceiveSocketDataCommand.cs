@@ -7,7 +7,7 @@ namespace SocketCmdlets.Commands
 {
     /// <summary>recv(): receives text, bytes, records or a whole stream from a connected socket.</summary>
     [Cmdlet(VerbsCommunications.Receive, "SocketData", DefaultParameterSetName = SocketSet)]
-    [OutputType(typeof(string), typeof(byte[]))]
+    [OutputType(typeof(string), typeof(byte[]), typeof(SocketDatagram))]
     public sealed class ReceiveSocketDataCommand : SocketCommandBase
     {
         /// <summary>The default -MaxRecordLength: 1 MiB.</summary>
@@ -54,8 +54,9 @@ namespace SocketCmdlets.Commands
         [ValidateRange(1, long.MaxValue)]
         public long ByteCount { get; set; }
 
-        /// <summary>Receives until the peer closes, writing each chunk or record as it arrives.</summary>
+        /// <summary>Receives until the peer closes, writing each chunk or record as it arrives (UDP: every datagram until Ctrl+C, a timeout or the socket closes).</summary>
         [Parameter]
+        [Alias("Continuous")]
         public SwitchParameter ToEnd { get; set; }
 
         /// <summary>Writes what is received to this file (until the peer closes, or -ByteCount bytes), with a progress bar.</summary>
@@ -122,15 +123,21 @@ namespace SocketCmdlets.Commands
                 return;
             }
 
-            string from = $"{NetSocket.Format(socket.RemoteEndPoint)} (socket {socket.Id})";
+            string from = Peer(socket);
             if (VerboseEnabled)
             {
                 WriteVerbose($"Waiting for data from {from}{(TimeoutSec > 0 ? $", timeout {TimeoutSec} s" : string.Empty)}.");
             }
 
             long before = socket.BytesReceived;
-            TimeSpan timeout = ToTimeout(TimeoutSec);
+            TimeSpan timeout = TimeoutFor(socket, TimeoutSec, send: false);
             int count = ToEnd.IsPresent ? -1 : Count;
+            if (socket.Protocol == SocketProtocol.Udp)
+            {
+                ReceiveDatagrams(socket, count, timeout);
+                return;
+            }
+
             Try(() =>
             {
                 if (_outFile != null)
@@ -168,6 +175,26 @@ namespace SocketCmdlets.Commands
             {
                 WriteVerbose($"Received {socket.BytesReceived - before} bytes from {from}{(socket.EndOfStream ? "; the peer has closed its side (end of stream)" : string.Empty)}.");
             }
+        }
+
+        private void ReceiveDatagrams(NetSocket socket, int count, TimeSpan timeout)
+        {
+            if (Records || IsBound(nameof(ByteCount)) || OutFile != null)
+            {
+                WriteError(ErrorFactory.Create(new System.NotSupportedException("Framing options are for stream sockets."), "ConflictingParameters", ErrorCategory.InvalidArgument, socket,
+                    $"Socket {socket.Id} is UDP: each datagram is one object already. -Line, -Delimiter, -ByteCount and -OutFile are for stream sockets."));
+                return;
+            }
+
+            Try(() => socket.ReceiveDatagrams(count, Encoding, timeout, StopToken, datagram =>
+            {
+                if (VerboseEnabled)
+                {
+                    WriteVerbose($"Received a datagram of {datagram.Length} bytes from {NetSocket.Format(datagram.RemoteEndPoint)} (socket {socket.Id}).");
+                }
+
+                WriteObject(AsByteStream.IsPresent ? (object)datagram.Data : datagram);
+            }), socket, $"receive a datagram on {NetSocket.Format(socket.LocalEndPoint)} (socket {socket.Id})", SocketOperation.Receive);
         }
 
         private void ReceiveFile(NetSocket socket, TimeSpan timeout)

@@ -3,31 +3,44 @@ using System.Net;
 
 namespace SocketCmdlets.Commands
 {
-    /// <summary>bind(): binds a socket to a local address and port.</summary>
+    /// <summary>bind(): binds a socket to a local address and port, or a Unix domain socket to a path.</summary>
     [Cmdlet(VerbsLifecycle.Register, "SocketBinding", DefaultParameterSetName = SocketSet)]
     [OutputType(typeof(NetSocket))]
     public sealed class RegisterSocketBindingCommand : SocketCommandBase
     {
+        private const string SocketPathSet = "SocketPath";
+        private const string IdPathSet = "IdPath";
+
         /// <summary>The socket to bind.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketPathSet)]
         [ValidateNotNull]
         public NetSocket Socket { get; set; }
 
         /// <summary>The id of the socket to bind.</summary>
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdPathSet)]
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
 
         /// <summary>The local port; 0 (the default) picks a free one.</summary>
-        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 0, ParameterSetName = SocketSet)]
+        [Parameter(Position = 0, ParameterSetName = IdSet)]
         [ValidateRange(0, 65535)]
         public int Port { get; set; }
 
         /// <summary>The local address: an IP address, a host name, Any (every interface, the default) or Loopback.</summary>
-        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 1, ParameterSetName = SocketSet)]
+        [Parameter(Position = 1, ParameterSetName = IdSet)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(AddressCompleter))]
         public string Address { get; set; } = "Any";
+
+        /// <summary>The file path of a Unix domain socket (New-Socket -AddressFamily Unix). A stale socket file left by a server that is gone is replaced.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = SocketPathSet)]
+        [Parameter(Mandatory = true, ParameterSetName = IdPathSet)]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; }
 
         protected override void ProcessRecord()
         {
@@ -37,17 +50,26 @@ namespace SocketCmdlets.Commands
                 return;
             }
 
-            string where = Where(Address, Port);
-            bool ok = Try(() =>
+            bool ok;
+            if (Path != null)
             {
-                IPAddress address = AddressResolver.ForBinding(Address, socket);
-                socket.Bind(address, Port);
-            }, socket, $"bind socket {socket.Id} to {where}", SocketOperation.Connect);
+                string path = GetUnresolvedProviderPathFromPSPath(Path);
+                ok = Try(() => socket.BindPath(path, Trace), socket, $"bind socket {socket.Id} to '{path}'", SocketOperation.Connect);
+            }
+            else
+            {
+                ok = Try(() =>
+                {
+                    IPAddress address = AddressResolver.ForBinding(Address, socket);
+                    socket.Bind(address, Port);
+                }, socket, $"bind socket {socket.Id} to {Where(Address, Port)}", SocketOperation.Connect);
+            }
+
             if (ok)
             {
                 if (VerboseEnabled)
                 {
-                    WriteVerbose($"Socket {socket.Id} bound to {NetSocket.Format(socket.LocalEndPoint)}.");
+                    WriteVerbose($"Socket {socket.Id} bound to {socket.Path ?? NetSocket.Format(socket.LocalEndPoint)}.");
                 }
 
                 WriteObject(socket);

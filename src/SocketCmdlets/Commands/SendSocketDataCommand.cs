@@ -1,7 +1,9 @@
 using System;
 using System.Collections;
 using System.IO;
+using System.Collections.Generic;
 using System.Management.Automation;
+using System.Net;
 using System.Text;
 
 namespace SocketCmdlets.Commands
@@ -16,9 +18,13 @@ namespace SocketCmdlets.Commands
         private long _pendingSince;
         private string _path;
         private bool _socketNamed;
+        private IPEndPoint _destination;
+        private bool _endPointNamed;
+        private readonly List<byte> _datagramBytes = new List<byte>();
+        private NetSocket _datagramSocket;
 
-        /// <summary>The connected socket to send on.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = SocketSet)]
+        /// <summary>The connected socket to send on (for UDP: any socket; see -ComputerName).</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
         [ValidateNotNull]
         public NetSocket Socket { get; set; }
 
@@ -56,6 +62,20 @@ namespace SocketCmdlets.Commands
         [ValidateNotNullOrEmpty]
         public string Path { get; set; }
 
+        /// <summary>UDP: the host name or address to send each datagram to (sendto), instead of the connected peer.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string ComputerName { get; set; }
+
+        /// <summary>UDP: the port to send each datagram to, with -ComputerName.</summary>
+        [Parameter]
+        [ValidateRange(1, 65535)]
+        public int Port { get; set; }
+
+        /// <summary>UDP: where to send each datagram, as an endpoint; a received datagram piped in supplies its sender's, so a reply is one pipeline away.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public IPEndPoint RemoteEndPoint { get; set; }
+
         /// <summary>Sends each input as soon as it arrives instead of gathering small inputs into large sends.</summary>
         [Parameter]
         public SwitchParameter Unbuffered { get; set; }
@@ -72,7 +92,8 @@ namespace SocketCmdlets.Commands
         protected override void BeginProcessing()
         {
             // Only the command line has bound parameters yet; pipeline input binds later, record by record.
-            _socketNamed = ParameterSetName == IdSet || IsBound(nameof(Socket));
+            _socketNamed = ById || IsBound(nameof(Socket));
+            _endPointNamed = IsBound(nameof(RemoteEndPoint));
             if (ParameterSetName == SocketSet && !IsBound(nameof(Socket)) && !IsBound(nameof(Data)) && !IsBound(nameof(Path)))
             {
                 ThrowParameterError("SocketOrDataRequired",
@@ -82,6 +103,11 @@ namespace SocketCmdlets.Commands
             if (IsBound(nameof(Path)) && IsBound(nameof(Data)))
             {
                 ThrowParameterError("ConflictingParameters", "Use -Data or -Path, not both.");
+            }
+
+            if (IsBound(nameof(ComputerName)) != IsBound(nameof(Port)))
+            {
+                ThrowParameterError("ConflictingParameters", "-ComputerName and -Port go together: they name where a UDP datagram goes.");
             }
 
             if (Path != null)
@@ -103,6 +129,20 @@ namespace SocketCmdlets.Commands
                 return;
             }
 
+            if (socket.Protocol == SocketProtocol.Udp)
+            {
+                ProcessDatagram(socket);
+                return;
+            }
+
+            // A piped socket brings its own RemoteEndPoint by property name: only a named one is a conflict.
+            if (ComputerName != null || _endPointNamed)
+            {
+                WriteError(ErrorFactory.Create(new System.ArgumentException("A destination was given for a stream socket."), "ConflictingParameters", ErrorCategory.InvalidArgument, socket,
+                    $"-ComputerName, -Port and -RemoteEndPoint address UDP datagrams; socket {socket.Id} is a connected stream socket, whose data goes to its peer. Leave them out."));
+                return;
+            }
+
             if (_buffer != null && _buffer.Socket != socket)
             {
                 Flush();
@@ -110,7 +150,7 @@ namespace SocketCmdlets.Commands
 
             if (_buffer == null)
             {
-                _buffer = new SendBuffer(socket, ToTimeout(TimeoutSec), StopToken);
+                _buffer = new SendBuffer(socket, TimeoutFor(socket, TimeoutSec, send: true), StopToken);
                 _pendingSince = socket.BytesSent;
             }
 
@@ -155,6 +195,21 @@ namespace SocketCmdlets.Commands
 
         protected override void EndProcessing()
         {
+            if (!FlushDatagramBytes())
+            {
+                return;
+            }
+
+            if (_datagramSocket != null)
+            {
+                if (PassThru.IsPresent && _socketNamed)
+                {
+                    WriteObject(_datagramSocket);
+                }
+
+                return;
+            }
+
             NetSocket socket = _buffer?.Socket;
             if (Flush() && PassThru.IsPresent && socket != null && _socketNamed)
             {
@@ -183,6 +238,9 @@ namespace SocketCmdlets.Commands
                 case char[] chars:
                     AppendText(new string(chars));
                     return;
+                case SocketDatagram datagram:
+                    _buffer.Append(datagram.Data);
+                    return;
                 case PSObject ps:
                     Append(ps.BaseObject, depth);
                     return;
@@ -208,6 +266,125 @@ namespace SocketCmdlets.Commands
             }
         }
 
+        private void ProcessDatagram(NetSocket socket)
+        {
+            if (_datagramSocket != null && _datagramSocket != socket && !FlushDatagramBytes())
+            {
+                return;
+            }
+
+            _datagramSocket = socket;
+            if (_path != null)
+            {
+                WriteError(ErrorFactory.Create(new System.NotSupportedException("-Path streams a file over a stream socket."), "ConflictingParameters", ErrorCategory.InvalidArgument, socket,
+                    $"-Path streams a file, which needs a stream socket; socket {socket.Id} is UDP. Send the file's bytes in datagrams of at most {NetSocket.MaxDatagramIPv4} bytes instead."));
+                Fail(socket);
+                return;
+            }
+
+            object data = Data is PSObject ps ? ps.BaseObject : Data;
+            if (data is byte single)
+            {
+                // Single bytes from the pipeline make one datagram, sent when they stop coming.
+                _datagramBytes.Add(single);
+                return;
+            }
+
+            if (!FlushDatagramBytes())
+            {
+                return;
+            }
+
+            IPEndPoint destination = null;
+            bool ok = Try(() =>
+            {
+                destination = Destination(socket, data as SocketDatagram);
+                foreach (byte[] payload in Payloads(data, 0))
+                {
+                    socket.SendDatagram(payload, 0, payload.Length, destination, TimeoutFor(socket, TimeoutSec, send: true), StopToken);
+                    if (VerboseEnabled)
+                    {
+                        WriteVerbose($"Sent a datagram of {payload.Length} bytes to {NetSocket.Format(destination ?? socket.RemoteEndPoint)} (socket {socket.Id}).");
+                    }
+                }
+            }, socket, $"send a datagram from socket {socket.Id}", SocketOperation.Send);
+            if (!ok)
+            {
+                Fail(socket);
+            }
+            else if (PassThru.IsPresent && !_socketNamed)
+            {
+                WriteObject(socket);
+            }
+        }
+
+        private IPEndPoint Destination(NetSocket socket, SocketDatagram datagram)
+        {
+            if (ComputerName != null)
+            {
+                return _destination ?? (_destination = new IPEndPoint(AddressResolver.ForDestination(ComputerName, socket), Port));
+            }
+
+            // An endpoint given on the command line or by a piped object, else the sender of a datagram being echoed.
+            return RemoteEndPoint ?? (socket.State == SocketState.Connected ? null : datagram?.RemoteEndPoint);
+        }
+
+        private IEnumerable<byte[]> Payloads(object data, int depth)
+        {
+            switch (data)
+            {
+                case null:
+                    yield break;
+                case byte[] bytes:
+                    yield return bytes;
+                    yield break;
+                case SocketDatagram datagram:
+                    yield return datagram.Data;
+                    yield break;
+                case PSObject ps:
+                    foreach (byte[] payload in Payloads(ps.BaseObject, depth))
+                    {
+                        yield return payload;
+                    }
+
+                    yield break;
+                case IEnumerable items when depth == 0 && !(data is string) && !(data is char[]):
+                    foreach (object item in items)
+                    {
+                        foreach (byte[] payload in Payloads(item, depth + 1))
+                        {
+                            yield return payload;
+                        }
+                    }
+
+                    yield break;
+                default:
+                    string text = data is char[] chars ? new string(chars) : data is string s ? s : LanguagePrimitives.ConvertTo<string>(data);
+                    yield return Encoding.GetBytes(AppendNewLine.IsPresent ? text + NewLine : text);
+                    yield break;
+            }
+        }
+
+        private bool FlushDatagramBytes()
+        {
+            if (_datagramBytes.Count == 0)
+            {
+                return true;
+            }
+
+            NetSocket socket = _datagramSocket;
+            byte[] payload = _datagramBytes.ToArray();
+            _datagramBytes.Clear();
+            bool ok = Try(() => socket.SendDatagram(payload, 0, payload.Length, Destination(socket, null), TimeoutFor(socket, TimeoutSec, send: true), StopToken),
+                socket, $"send a datagram from socket {socket.Id}", SocketOperation.Send);
+            if (!ok)
+            {
+                Fail(socket);
+            }
+
+            return ok;
+        }
+
         private bool SendFile(NetSocket socket)
         {
             if (!Flush())
@@ -225,7 +402,7 @@ namespace SocketCmdlets.Commands
                         WriteVerbose($"Sending '{_path}' ({file.Length} bytes) to {Describe(socket)}.");
                     }
 
-                    long sent = socket.SendFrom(file, ToTimeout(TimeoutSec), StopToken, progress.Report);
+                    long sent = socket.SendFrom(file, TimeoutFor(socket, TimeoutSec, send: true), StopToken, progress.Report);
                     progress.Complete();
                     if (VerboseEnabled)
                     {
@@ -272,6 +449,6 @@ namespace SocketCmdlets.Commands
             _buffer = null;
         }
 
-        private static string Describe(NetSocket socket) => $"{NetSocket.Format(socket.RemoteEndPoint)} (socket {socket.Id})";
+        private static string Describe(NetSocket socket) => Peer(socket);
     }
 }

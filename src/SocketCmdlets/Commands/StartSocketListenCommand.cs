@@ -8,6 +8,7 @@ namespace SocketCmdlets.Commands
     public sealed class StartSocketListenCommand : SocketCommandBase
     {
         private const string PortSet = "Port";
+        private const string PathSet = "Path";
 
         /// <summary>The bound socket that is to listen.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
@@ -24,6 +25,11 @@ namespace SocketCmdlets.Commands
         [ValidateRange(0, 65535)]
         public int Port { get; set; }
 
+        /// <summary>Shortcut: create a Unix domain socket, bind it to this path and listen.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; }
+
         /// <summary>Shortcut: the local address (IP, host name, Any or Loopback); every interface by default.</summary>
         [Parameter(Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = PortSet)]
         [ValidateNotNullOrEmpty]
@@ -32,6 +38,7 @@ namespace SocketCmdlets.Commands
 
         /// <summary>Shortcut: a label for the new socket.</summary>
         [Parameter(ParameterSetName = PortSet)]
+        [Parameter(ParameterSetName = PathSet)]
         [ValidateNotNullOrEmpty]
         public string Name { get; set; }
 
@@ -50,9 +57,9 @@ namespace SocketCmdlets.Commands
 
         protected override void ProcessRecord()
         {
-            if (ParameterSetName == PortSet)
+            if (ParameterSetName == PortSet || ParameterSetName == PathSet)
             {
-                ListenOnPort();
+                ListenNew();
                 return;
             }
 
@@ -63,22 +70,31 @@ namespace SocketCmdlets.Commands
             }
         }
 
-        private void ListenOnPort()
+        private void ListenNew()
         {
             var options = new SocketOptions();
+            string path = Path == null ? null : GetUnresolvedProviderPathFromPSPath(Path);
             if (IsBound(nameof(ReuseAddress)))
             {
                 options.ReuseAddress = ReuseAddress.IsPresent;
             }
 
             NetSocket socket = null;
-            SocketFamily? family = IsBound(nameof(AddressFamily)) ? AddressFamily : (SocketFamily?)null;
+            SocketFamily? family = path != null ? SocketFamily.Unix : IsBound(nameof(AddressFamily)) ? AddressFamily : (SocketFamily?)null;
             bool ok = Try(() =>
             {
                 socket = NetSocket.Create(SocketProtocol.Tcp, family, options, Name);
-                socket.Bind(AddressResolver.ForBinding(Address, socket), Port);
+                if (path != null)
+                {
+                    socket.BindPath(path, Trace);
+                }
+                else
+                {
+                    socket.Bind(AddressResolver.ForBinding(Address, socket), Port);
+                }
+
                 socket.Listen(Backlog);
-            }, socket, $"listen on {Where(Address, Port)}", SocketOperation.Accept);
+            }, path ?? Where(Address, Port), $"listen on {(path != null ? $"'{path}'" : Where(Address, Port))}", SocketOperation.Accept);
             if (!ok)
             {
                 // Nothing half-made stays open.
@@ -93,7 +109,7 @@ namespace SocketCmdlets.Commands
         {
             if (VerboseEnabled)
             {
-                WriteVerbose($"Socket {socket.Id} listening on {NetSocket.Format(socket.LocalEndPoint)}.");
+                WriteVerbose($"Socket {socket.Id} listening on {socket.Path ?? NetSocket.Format(socket.LocalEndPoint)}.");
             }
 
             WriteObject(socket);

@@ -1,0 +1,108 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net.Sockets;
+using System.Threading;
+
+namespace SocketCmdlets
+{
+    /// <summary>select()/poll() over several sockets, in short slices so cancellation is seen promptly.</summary>
+    public static class SocketWaiter
+    {
+        /// <summary>
+        /// Waits until at least one socket is readable (data, buffered data, end of stream, or a pending connection on
+        /// a listener) or writable, as asked, and returns those that are; an empty list when the timeout passes.
+        /// Closed sockets are left out (see <paramref name="onClosed"/>).
+        /// </summary>
+        public static IList<NetSocket> Wait(IEnumerable<NetSocket> sockets, bool read, bool write, TimeSpan timeout, CancellationToken cancellationToken, Action<NetSocket> onClosed = null)
+        {
+            if (!read && !write)
+            {
+                read = true;
+            }
+
+            var open = new List<NetSocket>();
+            foreach (NetSocket socket in (sockets ?? Enumerable.Empty<NetSocket>()).Where(s => s != null).Distinct())
+            {
+                if (socket.State == SocketState.Closed)
+                {
+                    onClosed?.Invoke(socket);
+                }
+                else
+                {
+                    open.Add(socket);
+                }
+            }
+
+            var ready = new List<NetSocket>();
+            if (open.Count == 0)
+            {
+                return ready;
+            }
+
+            Deadline deadline = Deadline.After(timeout);
+            bool checkedOnce = false;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+
+                // Bytes the engine already holds, or an end of stream already seen, make a socket readable at once.
+                var buffered = read ? open.Where(s => s.PendingBytes > 0 || s.EndOfStream).ToList() : new List<NetSocket>();
+                int slice = buffered.Count > 0 ? 0 : deadline.NextSliceMilliseconds();
+                if (slice < 0)
+                {
+                    if (checkedOnce)
+                    {
+                        return ready;
+                    }
+
+                    // A zero timeout still looks once (a poll).
+                    slice = 0;
+                }
+
+                checkedOnce = true;
+                var byRaw = new Dictionary<Socket, NetSocket>();
+                foreach (NetSocket s in open)
+                {
+                    byRaw[s.Socket] = s;
+                }
+
+                List<Socket> readList = read ? byRaw.Keys.ToList() : null;
+                List<Socket> writeList = write ? byRaw.Keys.ToList() : null;
+                try
+                {
+                    Socket.Select(readList, writeList, null, slice * 1000);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // A socket was closed while we waited: drop it and go on with the others.
+                    foreach (NetSocket closed in open.Where(s => s.State == SocketState.Closed).ToList())
+                    {
+                        open.Remove(closed);
+                        onClosed?.Invoke(closed);
+                    }
+
+                    if (open.Count == 0)
+                    {
+                        return ready;
+                    }
+
+                    continue;
+                }
+
+                var hits = new HashSet<NetSocket>(buffered);
+                foreach (Socket raw in (readList ?? new List<Socket>()).Concat(writeList ?? new List<Socket>()))
+                {
+                    hits.Add(byRaw[raw]);
+                }
+
+                if (hits.Count > 0)
+                {
+                    // Keep the caller's order.
+                    ready.AddRange(open.Where(hits.Contains));
+                    return ready;
+                }
+            }
+        }
+    }
+}

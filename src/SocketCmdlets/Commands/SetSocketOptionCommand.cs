@@ -1,0 +1,147 @@
+using System.Management.Automation;
+
+namespace SocketCmdlets.Commands
+{
+    /// <summary>setsockopt(): changes options of existing sockets.</summary>
+    [Cmdlet(VerbsCommon.Set, "SocketOption", DefaultParameterSetName = SocketSet, SupportsShouldProcess = true)]
+    [OutputType(typeof(NetSocket))]
+    public sealed class SetSocketOptionCommand : SocketCommandBase
+    {
+        /// <summary>The sockets to change.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
+        [ValidateNotNull]
+        public NetSocket[] Socket { get; set; }
+
+        /// <summary>The ids of the sockets to change.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
+        [ArgumentCompleter(typeof(SocketIdCompleter))]
+        public int[] Id { get; set; }
+
+        /// <summary>Disables (-NoDelay) or enables (-NoDelay:$false) Nagle's algorithm (TCP).</summary>
+        [Parameter]
+        public SwitchParameter NoDelay { get; set; }
+
+        /// <summary>Turns TCP keep-alive probes on (-KeepAlive) or off (-KeepAlive:$false).</summary>
+        [Parameter]
+        public SwitchParameter KeepAlive { get; set; }
+
+        /// <summary>Seconds of idleness before the first keep-alive probe.</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int KeepAliveTimeSec { get; set; }
+
+        /// <summary>Seconds between keep-alive probes.</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int KeepAliveIntervalSec { get; set; }
+
+        /// <summary>Unanswered keep-alive probes before the connection is dropped.</summary>
+        [Parameter]
+        [ValidateRange(1, 255)]
+        public int KeepAliveRetryCount { get; set; }
+
+        /// <summary>Allows (or forbids) binding to an address still in use (SO_REUSEADDR); set it before binding.</summary>
+        [Parameter]
+        public SwitchParameter ReuseAddress { get; set; }
+
+        /// <summary>Seconds a close waits for unsent data (SO_LINGER); -1 turns lingering off (the default); 0 resets the connection on close.</summary>
+        [Parameter]
+        [ValidateRange(-1, 65535)]
+        public int LingerSec { get; set; }
+
+        /// <summary>Allows (or forbids) sending to broadcast addresses (UDP).</summary>
+        [Parameter]
+        public SwitchParameter Broadcast { get; set; }
+
+        /// <summary>The kernel receive buffer size in bytes.</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int ReceiveBufferSize { get; set; }
+
+        /// <summary>The kernel send buffer size in bytes.</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int SendBufferSize { get; set; }
+
+        /// <summary>The IP time-to-live (IPv6 hop limit) of unicast packets.</summary>
+        [Parameter]
+        [ValidateRange(1, 255)]
+        public int Ttl { get; set; }
+
+        /// <summary>The time-to-live of multicast datagrams (UDP); 1 keeps them on the local network, 0 on this host.</summary>
+        [Parameter]
+        [ValidateRange(0, 255)]
+        public int MulticastTtl { get; set; }
+
+        /// <summary>Whether this host receives its own multicast datagrams (UDP).</summary>
+        [Parameter]
+        public SwitchParameter MulticastLoopback { get; set; }
+
+        /// <summary>One IPv6 socket for IPv4 and IPv6; only before the socket is bound or connected.</summary>
+        [Parameter]
+        public SwitchParameter DualMode { get; set; }
+
+        /// <summary>The receive timeout, in seconds, that Receive-SocketData and Receive-SocketConnection use on this socket when -TimeoutSec is not given; 0 means none.</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int ReceiveTimeoutSec { get; set; }
+
+        /// <summary>The send timeout, in seconds, that Send-SocketData uses on this socket when -TimeoutSec is not given; 0 means none.</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int SendTimeoutSec { get; set; }
+
+        /// <summary>Writes the socket to the pipeline after changing it.</summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            SocketOptions changes = Changes();
+            foreach (NetSocket socket in ResolveSockets(Socket, ById ? Id : null))
+            {
+                if (!ShouldProcess(socket.ToString(), "Set socket options"))
+                {
+                    continue;
+                }
+
+                if (!Try(() => socket.SetOptions(changes), socket, $"change the options of socket {socket.Id}", SocketOperation.Send))
+                {
+                    continue;
+                }
+
+                if (VerboseEnabled)
+                {
+                    WriteVerbose($"Changed the options of socket {socket.Id}: {string.Join(", ", MyInvocation.BoundParameters.Keys)}.");
+                }
+
+                if (PassThru.IsPresent)
+                {
+                    WriteObject(socket);
+                }
+            }
+        }
+
+        private SocketOptions Changes()
+        {
+            var o = new SocketOptions();
+            if (IsBound(nameof(NoDelay))) o.NoDelay = NoDelay.IsPresent;
+            if (IsBound(nameof(KeepAlive))) o.KeepAlive = KeepAlive.IsPresent;
+            if (IsBound(nameof(KeepAliveTimeSec))) o.KeepAliveTimeSec = KeepAliveTimeSec;
+            if (IsBound(nameof(KeepAliveIntervalSec))) o.KeepAliveIntervalSec = KeepAliveIntervalSec;
+            if (IsBound(nameof(KeepAliveRetryCount))) o.KeepAliveRetryCount = KeepAliveRetryCount;
+            if (IsBound(nameof(ReuseAddress))) o.ReuseAddress = ReuseAddress.IsPresent;
+            if (IsBound(nameof(LingerSec))) o.LingerSec = LingerSec;
+            if (IsBound(nameof(Broadcast))) o.Broadcast = Broadcast.IsPresent;
+            if (IsBound(nameof(ReceiveBufferSize))) o.ReceiveBufferSize = ReceiveBufferSize;
+            if (IsBound(nameof(SendBufferSize))) o.SendBufferSize = SendBufferSize;
+            if (IsBound(nameof(Ttl))) o.Ttl = (short)Ttl;
+            if (IsBound(nameof(MulticastTtl))) o.MulticastTtl = MulticastTtl;
+            if (IsBound(nameof(MulticastLoopback))) o.MulticastLoopback = MulticastLoopback.IsPresent;
+            if (IsBound(nameof(DualMode))) o.DualMode = DualMode.IsPresent;
+            if (IsBound(nameof(ReceiveTimeoutSec))) o.ReceiveTimeoutSec = ReceiveTimeoutSec;
+            if (IsBound(nameof(SendTimeoutSec))) o.SendTimeoutSec = SendTimeoutSec;
+            return o;
+        }
+    }
+}
