@@ -35,7 +35,7 @@ BeforeAll {
 
 Describe 'README examples' -Tag 'Readme' {
     It 'has the quick start and the example blocks' {
-        $Blocks.Count | Should -BeGreaterOrEqual 3
+        $Blocks.Count | Should -Be 7
     }
 
     It 'runs the quick start as written and receives hello' {
@@ -54,6 +54,43 @@ Describe 'README examples' -Tag 'Readme' {
         $result.Output | Should -Contain '99990'
         ($result.Output | Where-Object { $_ -in 'a', 'b', 'c' }) | Should -Be @('a', 'b', 'c')
         $result.Output[-1] | Should -Be 'open:0'
+    }
+}
+
+Describe 'README sections beyond TCP' -Tag 'Readme' {
+    It 'runs the UDP block: a reply to a datagram and a default peer' {
+        $result = Invoke-Isolated ("Import-Module '$ModulePath'`n" + $Blocks[3])
+        $result.Errors | Should -BeNullOrEmpty
+        $result.Output | Should -Contain 'pong'
+        $result.Output | Should -Contain 'to the default peer'
+    }
+
+    It 'runs the Unix domain socket block' {
+        $result = Invoke-Isolated ("Import-Module '$ModulePath'`n" + $Blocks[4])
+        $result.Errors | Should -BeNullOrEmpty
+        $result.Output | Should -Contain 'over a Unix socket'
+    }
+
+    It 'runs the socket options block and shows the options it set' {
+        $result = Invoke-Isolated ("Import-Module '$ModulePath'`n" + $Blocks[5] + "`n'done'")
+        $result.Errors | Should -BeNullOrEmpty
+        $result.Output[-1] | Should -Be 'done'
+    }
+
+    It 'runs the Wait-Socket block' {
+        $result = Invoke-Isolated ("Import-Module '$ModulePath'`n" + $Blocks[6] + "`n'done:' + `$listener.State")
+        $result.Errors | Should -BeNullOrEmpty
+        $result.Output[-1] | Should -Be 'done:Closed'
+    }
+}
+
+Describe 'examples' -Tag 'Readme' {
+    It 'serves several clients from one thread with Wait-Socket (examples/SelectServer.ps1)' {
+        $script = Join-Path $Root 'examples/SelectServer.ps1'
+        $result = Invoke-Isolated "& '$script' -Clients 4 -ModulePath '$ModulePath'"
+        $result.Errors | Should -BeNullOrEmpty
+        $result.Output | Should -Contain 'HELLO FROM CLIENT 4'
+        $result.Output[-1] | Should -Be 'served 4 clients from one thread'
     }
 }
 
