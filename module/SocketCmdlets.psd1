@@ -25,13 +25,14 @@
         'Set-SocketOption'
         'Add-SocketMulticastGroup'
         'Remove-SocketMulticastGroup'
+        'Protect-Socket'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
     AliasesToExport        = @()
     PrivateData            = @{
         PSData = @{
-            Tags = @('socket', 'tcp', 'network', 'netcat', 'udp', 'unix-socket', 'multicast', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
+            Tags = @('socket', 'tcp', 'network', 'netcat', 'udp', 'unix-socket', 'multicast', 'tls', 'starttls', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
         }
     }
 }

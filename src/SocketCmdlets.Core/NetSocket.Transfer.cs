@@ -40,6 +40,12 @@ namespace SocketCmdlets
             }
 
             RequireState("send", "sending needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected);
+            if (_tls != null)
+            {
+                SendTls(buffer, offset, count, timeout, cancellationToken);
+                return;
+            }
+
             while (count > 0)
             {
                 int sent;
@@ -361,6 +367,11 @@ namespace SocketCmdlets
             if (EndOfStream)
             {
                 return 0;
+            }
+
+            if (_tls != null)
+            {
+                return ReceiveTls(buffer, offset, count, timeout, cancellationToken);
             }
 
             Deadline deadline = default;

@@ -88,9 +88,6 @@ namespace SocketCmdlets
         /// <summary>Bytes received so far.</summary>
         public long BytesReceived => Interlocked.Read(ref _bytesReceived);
 
-        /// <summary>True once traffic is protected by TLS.</summary>
-        public bool IsEncrypted => false;
-
         /// <summary>True once the peer has finished sending (end of stream was read).</summary>
         public bool EndOfStream { get; private set; }
 
@@ -459,6 +456,7 @@ namespace SocketCmdlets
                     {
                         try
                         {
+                            ShutdownTls();
                             _socket.Shutdown(SocketShutdown.Send);
                         }
                         catch (SocketException e) when (e.SocketErrorCode == SocketError.NotConnected)
@@ -475,6 +473,7 @@ namespace SocketCmdlets
                 // The receive buffer is left alone: a receive on another thread may still be using it; it goes with the object.
                 SocketState before = _state;
                 _state = SocketState.Closed;
+                DisposeTls();
                 _socket.Dispose();
                 SocketRegistry.Remove(this);
                 if (_boundPath && (before == SocketState.Bound || before == SocketState.Listening))

@@ -47,7 +47,7 @@ namespace SocketCmdlets
                 cancellationToken.ThrowIfCancellationRequested();
 
                 // Bytes the engine already holds, or an end of stream already seen, make a socket readable at once.
-                var buffered = read ? open.Where(s => s.PendingBytes > 0 || s.EndOfStream).ToList() : new List<NetSocket>();
+                var buffered = read ? open.Where(s => s.HasBufferedData || s.EndOfStream).ToList() : new List<NetSocket>();
                 int slice = buffered.Count > 0 ? 0 : deadline.NextSliceMilliseconds();
                 if (slice < 0)
                 {

@@ -33,7 +33,7 @@ namespace SocketCmdlets.Commands
         public static bool IsExpected(Exception e) =>
             e is SocketException || e is InvalidSocketStateException || e is TimeoutException || e is IOException
             || e is UnauthorizedAccessException || e is ArgumentException || e is NotSupportedException
-            || e is ObjectDisposedException || e is System.Security.SecurityException;
+            || e is ObjectDisposedException || e is System.Security.SecurityException || e is System.Security.Authentication.AuthenticationException;
 
         /// <summary>Maps an engine exception to an error record. <paramref name="attempt"/> says what was tried ("connect to localhost:80").</summary>
         public static ErrorRecord FromException(Exception e, object target, string attempt, SocketOperation operation)
@@ -58,6 +58,14 @@ namespace SocketCmdlets.Commands
                     return Create(e, "PathTooLong", ErrorCategory.InvalidArgument, target, prefix + e.Message);
                 case PlatformNotSupportedException _:
                     return Create(e, "NotSupported", ErrorCategory.NotImplemented, target, prefix + e.Message);
+                case CertificateValidationException invalid:
+                    return Create(e, "CertificateValidationFailed", ErrorCategory.SecurityError, target,
+                        prefix + invalid.Message + " Use the host name the certificate was issued for (-TargetHost), trust its issuer, or, for tests only, -SkipCertificateCheck.");
+                case TlsHandshakeException handshake:
+                    return Create(e, "TlsHandshakeFailed", ErrorCategory.ProtocolError, target,
+                        prefix + handshake.Message + " Check that the peer speaks TLS on this port and supports the TLS versions asked for.");
+                case CertificateLoadException load:
+                    return Create(e, "CertificateLoadFailed", ErrorCategory.InvalidData, target, prefix + load.Message);
                 case SocketException socket:
                     return FromSocketException(socket, target, prefix, operation);
                 case FileNotFoundException _:

@@ -52,9 +52,39 @@ namespace SocketCmdlets.Commands
         [ValidateNotNullOrEmpty]
         public string Name { get; set; }
 
+        /// <summary>Starts TLS right after connecting, as Protect-Socket does; the server's certificate is validated against -ComputerName (or -TargetHost).</summary>
+        [Parameter(ParameterSetName = SocketSet)]
+        [Parameter(ParameterSetName = IdSet)]
+        public SwitchParameter UseTls { get; set; }
+
+        /// <summary>With -UseTls: accepts the server's certificate without validating it (for tests and self-signed certificates only).</summary>
+        [Parameter(ParameterSetName = SocketSet)]
+        [Parameter(ParameterSetName = IdSet)]
+        public SwitchParameter SkipCertificateCheck { get; set; }
+
+        /// <summary>With -UseTls: the name the server's certificate must carry, if not -ComputerName.</summary>
+        [Parameter(ParameterSetName = SocketSet)]
+        [Parameter(ParameterSetName = IdSet)]
+        [ValidateNotNullOrEmpty]
+        public string TargetHost { get; set; }
+
+        /// <summary>With -UseTls: ALPN protocol names to offer, most preferred first.</summary>
+        [Parameter(ParameterSetName = SocketSet)]
+        [Parameter(ParameterSetName = IdSet)]
+        [ValidateNotNullOrEmpty]
+        public string[] ApplicationProtocol { get; set; }
+
         /// <summary>Disables Nagle's algorithm on a TCP socket this call creates (TCP_NODELAY).</summary>
         [Parameter(ParameterSetName = SocketSet)]
         public SwitchParameter NoDelay { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            if (!UseTls.IsPresent && (SkipCertificateCheck.IsPresent || TargetHost != null || ApplicationProtocol != null))
+            {
+                ThrowParameterError("ConflictingParameters", "-SkipCertificateCheck, -TargetHost and -ApplicationProtocol go with -UseTls.");
+            }
+        }
 
         protected override void ProcessRecord()
         {
@@ -91,6 +121,16 @@ namespace SocketCmdlets.Commands
                     else
                     {
                         socket.Connect(ComputerName, Port, ToTimeout(TimeoutSec), StopToken, Trace);
+                        if (UseTls.IsPresent)
+                        {
+                            var tls = new TlsOptions
+                            {
+                                TargetHost = TargetHost ?? ComputerName,
+                                SkipCertificateCheck = SkipCertificateCheck.IsPresent,
+                                ApplicationProtocols = ApplicationProtocol,
+                            };
+                            socket.Protect(tls, ToTimeout(TimeoutSec), StopToken, Trace);
+                        }
                     }
                 }, (object)socket ?? where, $"connect to {where}", SocketOperation.Connect);
             }

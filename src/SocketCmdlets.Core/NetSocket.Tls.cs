@@ -1,0 +1,611 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace SocketCmdlets
+{
+    /// <summary>
+    /// TLS over a connected stream socket (SslStream), usable at any point of a conversation, so STARTTLS-style
+    /// protocols work. After the handshake every send and receive goes through TLS.
+    /// </summary>
+    public sealed partial class NetSocket
+    {
+        private const int TlsBufferSize = 64 * 1024;
+
+        private SslStream _tls;
+        private byte[] _tlsBuffer;
+        private int _tlsStart;
+        private int _tlsEnd;
+        private Task<int> _tlsRead;
+        private Task _tlsWrite;
+
+        /// <summary>True once traffic is protected by TLS.</summary>
+        public bool IsEncrypted => _tls != null;
+
+        /// <summary>The negotiated TLS version, once encrypted.</summary>
+        public SslProtocols? TlsProtocol { get; private set; }
+
+        /// <summary>The negotiated cipher suite, once encrypted (where the runtime reports it).</summary>
+        public string CipherSuite { get; private set; }
+
+        /// <summary>The ALPN protocol agreed on (for example h2 or http/1.1), if any.</summary>
+        public string ApplicationProtocol { get; private set; }
+
+        /// <summary>The peer's certificate, once encrypted (for a server, the client's, if it sent one).</summary>
+        public X509Certificate2 RemoteCertificate { get; private set; }
+
+        /// <summary>True when this side played the server in the TLS handshake.</summary>
+        public bool IsTlsServer { get; private set; }
+
+        /// <summary>True when the receive side holds data not yet handed out (plain or decrypted).</summary>
+        internal bool HasBufferedData => PendingBytes > 0 || _tlsEnd > _tlsStart || (_tlsRead != null && _tlsRead.IsCompleted);
+
+        /// <summary>
+        /// Upgrades a connected stream socket to TLS. Bytes already received and not yet read are handed to the
+        /// handshake, so a peer that starts TLS right after a plain-text exchange is understood. A certificate that
+        /// fails validation throws <see cref="CertificateValidationException"/>; any other handshake failure throws
+        /// <see cref="TlsHandshakeException"/>. The socket stays open either way: closing it is the caller's choice.
+        /// </summary>
+        public NetSocket Protect(TlsOptions options, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
+        {
+            if (options == null)
+            {
+                throw new ArgumentNullException(nameof(options));
+            }
+
+            if (Protocol != SocketProtocol.Tcp)
+            {
+                throw new InvalidSocketStateException(this, "start TLS", "TLS needs a stream socket; this one is UDP.");
+            }
+
+            RequireState("start TLS", "TLS needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected);
+            if (_tls != null)
+            {
+                throw new InvalidSocketStateException(this, "start TLS", "it is already encrypted.");
+            }
+
+            if (options.IsServer && options.Certificate == null)
+            {
+                throw new ArgumentException("A TLS server needs a certificate with its private key.", nameof(options));
+            }
+
+            string targetHost = options.TargetHost ?? RemoteHostName ?? _remoteEndPoint?.Address.ToString() ?? "localhost";
+            var failures = new CertificateFailures();
+            RemoteCertificateValidationCallback validate = (sender, certificate, chain, errors) =>
+            {
+                failures.Record(errors, chain);
+                return options.SkipCertificateCheck || errors == SslPolicyErrors.None
+                    || (options.IsServer && !options.RequireClientCertificate && errors == SslPolicyErrors.RemoteCertificateNotAvailable);
+            };
+
+            // The handshake runs on a blocking socket through a stream; bytes already buffered go first.
+            byte[] pending = new byte[PendingBytes];
+            if (pending.Length > 0)
+            {
+                Buffer.BlockCopy(_receiveBuffer, _pendingStart, pending, 0, pending.Length);
+                _pendingStart = _pendingEnd;
+            }
+
+            Settle();
+            _socket.Blocking = true;
+            var network = new NetworkStream(_socket, ownsSocket: false);
+            var tls = new SslStream(new PrefixedStream(pending, network), false, validate);
+            trace?.Invoke(options.IsServer
+                ? $"Starting the TLS handshake as the server on socket {Id}."
+                : $"Starting the TLS handshake with '{targetHost}' on socket {Id}{(options.SkipCertificateCheck ? " (certificate check skipped)" : string.Empty)}.");
+            Task handshake = options.IsServer
+                ? TlsReflection.AuthenticateAsServer(tls, options)
+                : TlsReflection.AuthenticateAsClient(tls, options, targetHost);
+            Deadline deadline = Deadline.After(timeout);
+            try
+            {
+                if (!deadline.Wait(handshake, cancellationToken))
+                {
+                    throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, $"TLS handshake on {this}");
+                }
+            }
+            catch (Exception e) when (!(e is SocketTimeoutException) && !(e is OperationCanceledException))
+            {
+                Observe(handshake);
+                RestorePlain();
+                if (failures.Failed && !options.SkipCertificateCheck)
+                {
+                    throw new CertificateValidationException(failures.Describe(targetHost, options.IsServer), failures.Errors, e);
+                }
+
+                throw new TlsHandshakeException($"The TLS handshake failed: {Innermost(e).Message}", e);
+            }
+            catch
+            {
+                Observe(handshake);
+                RestorePlain();
+                throw;
+            }
+
+            _tls = tls;
+            IsTlsServer = options.IsServer;
+            TlsProtocol = tls.SslProtocol;
+            CipherSuite = TlsReflection.CipherSuite(tls);
+            ApplicationProtocol = TlsReflection.ApplicationProtocol(tls);
+            RemoteCertificate = tls.RemoteCertificate == null ? null : new X509Certificate2(tls.RemoteCertificate);
+            trace?.Invoke($"TLS established on socket {Id}: {TlsProtocol}{(CipherSuite != null ? ", " + CipherSuite : string.Empty)}{(ApplicationProtocol != null ? ", ALPN " + ApplicationProtocol : string.Empty)}{(RemoteCertificate != null ? ", peer certificate " + RemoteCertificate.Subject : string.Empty)}.");
+            return this;
+        }
+
+        private void RestorePlain()
+        {
+            try
+            {
+                _socket.Blocking = false;
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        /// <summary>Reads decrypted bytes, keeping a read that did not finish in time for the next call, so nothing is lost.</summary>
+        private int ReceiveTls(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            if (_tlsEnd > _tlsStart)
+            {
+                return TakeTls(buffer, offset, count);
+            }
+
+            if (_tlsBuffer == null)
+            {
+                _tlsBuffer = new byte[TlsBufferSize];
+            }
+
+            if (_tlsRead == null)
+            {
+                try
+                {
+                    _tlsRead = _tls.ReadAsync(_tlsBuffer, 0, _tlsBuffer.Length);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Closed("receive");
+                }
+            }
+
+            Deadline deadline = Deadline.After(timeout);
+            bool done;
+            try
+            {
+                done = deadline.Wait(_tlsRead, cancellationToken);
+            }
+            catch (IOException e) when (e.InnerException is SocketException se)
+            {
+                _tlsRead = null;
+                throw se;
+            }
+            catch (Exception e) when (e is IOException || e is ObjectDisposedException)
+            {
+                _tlsRead = null;
+                if (_state == SocketState.Closed)
+                {
+                    throw Closed("receive");
+                }
+
+                throw;
+            }
+
+            if (!done)
+            {
+                throw new SocketTimeoutException(SocketOperation.Receive, deadline.Timeout, ToString());
+            }
+
+            int read = _tlsRead.Result;
+            _tlsRead = null;
+            if (read == 0)
+            {
+                EndOfStream = true;
+                return 0;
+            }
+
+            _tlsStart = 0;
+            _tlsEnd = read;
+            Interlocked.Add(ref _bytesReceived, read);
+            return TakeTls(buffer, offset, count);
+        }
+
+        private int TakeTls(byte[] buffer, int offset, int count)
+        {
+            int n = Math.Min(count, _tlsEnd - _tlsStart);
+            Buffer.BlockCopy(_tlsBuffer, _tlsStart, buffer, offset, n);
+            _tlsStart += n;
+            return n;
+        }
+
+        /// <summary>
+        /// Writes through TLS. A write that times out or is stopped leaves a TLS record half sent, so the connection
+        /// cannot go on: it is closed.
+        /// </summary>
+        private void SendTls(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            Deadline deadline = Deadline.After(timeout);
+            Task write;
+            try
+            {
+                write = _tls.WriteAsync(buffer, offset, count);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Closed("send");
+            }
+
+            _tlsWrite = write;
+            bool done;
+            try
+            {
+                done = deadline.Wait(write, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Observe(write);
+                Close();
+                throw;
+            }
+            catch (IOException e) when (e.InnerException is SocketException se)
+            {
+                throw se;
+            }
+
+            if (!done)
+            {
+                Observe(write);
+                Close();
+                throw new SocketTimeoutException(SocketOperation.Send, deadline.Timeout, ToString() + "; a TLS connection cannot go on after a partial write, so it was closed");
+            }
+
+            _tlsWrite = null;
+            Interlocked.Add(ref _bytesSent, count);
+        }
+
+        /// <summary>Sends the TLS close_notify alert before a half-close, where the runtime can.</summary>
+        private void ShutdownTls()
+        {
+            if (_tls == null)
+            {
+                return;
+            }
+
+            Task shutdown = TlsReflection.Shutdown(_tls);
+            if (shutdown != null)
+            {
+                Deadline.After(TimeSpan.FromSeconds(5)).Wait(shutdown, CancellationToken.None);
+            }
+        }
+
+        private void DisposeTls()
+        {
+            SslStream tls = _tls;
+            if (tls == null)
+            {
+                return;
+            }
+
+            if (_tlsRead != null)
+            {
+                Observe(_tlsRead);
+            }
+
+            if (_tlsWrite != null)
+            {
+                Observe(_tlsWrite);
+            }
+
+            try
+            {
+                tls.Dispose();
+            }
+            catch (Exception e) when (e is IOException || e is ObjectDisposedException || e is InvalidOperationException)
+            {
+                // The connection is going away; nothing more can be said on it.
+            }
+        }
+
+        private static Exception Innermost(Exception e)
+        {
+            while (e.InnerException != null && (e is AggregateException || e is IOException || e is AuthenticationException))
+            {
+                e = e.InnerException;
+            }
+
+            return e;
+        }
+
+        /// <summary>Collects why the peer's certificate was refused, for a message that says so.</summary>
+        private sealed class CertificateFailures
+        {
+            private readonly List<string> _chain = new List<string>();
+
+            public SslPolicyErrors Errors { get; private set; }
+
+            public bool Failed => Errors != SslPolicyErrors.None;
+
+            public void Record(SslPolicyErrors errors, X509Chain chain)
+            {
+                Errors = errors;
+                if (chain != null)
+                {
+                    foreach (X509ChainStatus status in chain.ChainStatus)
+                    {
+                        _chain.Add(ChainText(status.Status));
+                    }
+                }
+            }
+
+            public string Describe(string targetHost, bool isServer)
+            {
+                var reasons = new List<string>();
+                if ((Errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
+                {
+                    reasons.Add(isServer ? "the client sent no certificate" : "the server sent no certificate");
+                }
+
+                if ((Errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+                {
+                    reasons.Add($"the certificate's name does not match '{targetHost}' (name mismatch)");
+                }
+
+                if ((Errors & SslPolicyErrors.RemoteCertificateChainErrors) != 0)
+                {
+                    reasons.AddRange(_chain.Distinct());
+                    if (_chain.Count == 0)
+                    {
+                        reasons.Add("its certificate chain is not valid");
+                    }
+                }
+
+                return "The peer's certificate was refused: " + string.Join("; ", reasons) + ".";
+            }
+
+            private static string ChainText(X509ChainStatusFlags flag)
+            {
+                switch (flag)
+                {
+                    case X509ChainStatusFlags.UntrustedRoot:
+                    case X509ChainStatusFlags.PartialChain:
+                        return "it is not issued by a trusted root (untrusted root; a self-signed certificate is not trusted)";
+                    case X509ChainStatusFlags.NotTimeValid:
+                        return "it has expired or is not valid yet (expired)";
+                    case X509ChainStatusFlags.Revoked:
+                        return "it was revoked";
+                    case X509ChainStatusFlags.NotValidForUsage:
+                        return "it is not valid for this use";
+                    default:
+                        return flag.ToString();
+                }
+            }
+        }
+    }
+
+    /// <summary>What a TLS handshake should do.</summary>
+    public sealed class TlsOptions
+    {
+        /// <summary>True to act as the TLS server.</summary>
+        public bool IsServer { get; set; }
+
+        /// <summary>Client: the name the server's certificate must carry (SNI); by default the name connected to.</summary>
+        public string TargetHost { get; set; }
+
+        /// <summary>Accept any peer certificate.</summary>
+        public bool SkipCertificateCheck { get; set; }
+
+        /// <summary>Server: its certificate, with the private key. Client: a certificate to offer when asked.</summary>
+        public X509Certificate2 Certificate { get; set; }
+
+        /// <summary>Server: ask for and require a client certificate.</summary>
+        public bool RequireClientCertificate { get; set; }
+
+        /// <summary>The TLS versions allowed; None lets the system choose.</summary>
+        public SslProtocols Protocols { get; set; } = SslProtocols.None;
+
+        /// <summary>ALPN protocol names to offer (client) or accept (server), most preferred first.</summary>
+        public IList<string> ApplicationProtocols { get; set; }
+    }
+
+    /// <summary>The peer's certificate failed validation.</summary>
+    public sealed class CertificateValidationException : AuthenticationException
+    {
+        public CertificateValidationException(string message, SslPolicyErrors errors, Exception inner)
+            : base(message, inner)
+        {
+            Errors = errors;
+        }
+
+        /// <summary>What was wrong.</summary>
+        public SslPolicyErrors Errors { get; }
+    }
+
+    /// <summary>The TLS handshake failed for a reason other than the certificate (a plain-text peer, a peer that closed, no common version).</summary>
+    public sealed class TlsHandshakeException : IOException
+    {
+        public TlsHandshakeException(string message, Exception inner)
+            : base(message, inner)
+        {
+        }
+    }
+
+    /// <summary>A stream that returns some bytes already read before reading on from the inner stream.</summary>
+    internal sealed class PrefixedStream : Stream
+    {
+        private readonly Stream _inner;
+        private readonly byte[] _prefix;
+        private int _position;
+
+        public PrefixedStream(byte[] prefix, Stream inner)
+        {
+            _prefix = prefix ?? Array.Empty<byte>();
+            _inner = inner;
+        }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_position < _prefix.Length)
+            {
+                int n = Math.Min(count, _prefix.Length - _position);
+                Buffer.BlockCopy(_prefix, _position, buffer, offset, n);
+                _position += n;
+                return n;
+            }
+
+            return _inner.Read(buffer, offset, count);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            if (_position < _prefix.Length)
+            {
+                return Task.FromResult(Read(buffer, offset, count));
+            }
+
+            return _inner.ReadAsync(buffer, offset, count, cancellationToken);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            _inner.WriteAsync(buffer, offset, count, cancellationToken);
+
+        public override void Flush() => _inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>
+    /// The parts of SslStream that netstandard2.0 does not name (ALPN, TLS 1.3 cipher suites, close_notify), reached by
+    /// reflection on runtimes that have them; elsewhere they are simply not used.
+    /// </summary>
+    internal static class TlsReflection
+    {
+        private static readonly Type s_clientOptions = Type.GetType("System.Net.Security.SslClientAuthenticationOptions, System.Net.Security", false);
+        private static readonly Type s_serverOptions = Type.GetType("System.Net.Security.SslServerAuthenticationOptions, System.Net.Security", false);
+        private static readonly Type s_alpn = Type.GetType("System.Net.Security.SslApplicationProtocol, System.Net.Security", false);
+
+        public static Task AuthenticateAsClient(SslStream tls, TlsOptions options, string targetHost)
+        {
+            var certificates = options.Certificate != null ? new X509CertificateCollection { options.Certificate } : null;
+            if (options.ApplicationProtocols == null || options.ApplicationProtocols.Count == 0 || s_clientOptions == null)
+            {
+                return tls.AuthenticateAsClientAsync(targetHost, certificates, options.Protocols, false);
+            }
+
+            object o = Activator.CreateInstance(s_clientOptions);
+            Set(o, "TargetHost", targetHost);
+            Set(o, "ClientCertificates", certificates);
+            Set(o, "EnabledSslProtocols", options.Protocols);
+            Set(o, "ApplicationProtocols", AlpnList(options.ApplicationProtocols));
+            Set(o, "RemoteCertificateValidationCallback", null);
+            return Invoke(tls, "AuthenticateAsClientAsync", o);
+        }
+
+        public static Task AuthenticateAsServer(SslStream tls, TlsOptions options)
+        {
+            if (options.ApplicationProtocols == null || options.ApplicationProtocols.Count == 0 || s_serverOptions == null)
+            {
+                return tls.AuthenticateAsServerAsync(options.Certificate, options.RequireClientCertificate, options.Protocols, false);
+            }
+
+            object o = Activator.CreateInstance(s_serverOptions);
+            Set(o, "ServerCertificate", options.Certificate);
+            Set(o, "ClientCertificateRequired", options.RequireClientCertificate);
+            Set(o, "EnabledSslProtocols", options.Protocols);
+            Set(o, "ApplicationProtocols", AlpnList(options.ApplicationProtocols));
+            return Invoke(tls, "AuthenticateAsServerAsync", o);
+        }
+
+        public static string ApplicationProtocol(SslStream tls)
+        {
+            object value = tls.GetType().GetProperty("NegotiatedApplicationProtocol")?.GetValue(tls);
+            string text = value?.ToString();
+            return string.IsNullOrEmpty(text) ? null : text;
+        }
+
+        public static string CipherSuite(SslStream tls)
+        {
+            object value = tls.GetType().GetProperty("NegotiatedCipherSuite")?.GetValue(tls);
+            return value?.ToString() ?? $"{tls.CipherAlgorithm} {tls.CipherStrength}-bit, {tls.HashAlgorithm}, {tls.KeyExchangeAlgorithm}";
+        }
+
+        public static Task Shutdown(SslStream tls)
+        {
+            MethodInfo method = tls.GetType().GetMethod("ShutdownAsync", Type.EmptyTypes);
+            try
+            {
+                return method?.Invoke(tls, null) as Task;
+            }
+            catch (TargetInvocationException)
+            {
+                return null;
+            }
+        }
+
+        private static object AlpnList(IList<string> names)
+        {
+            if (s_alpn == null)
+            {
+                return null;
+            }
+
+            var list = (System.Collections.IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(s_alpn));
+            foreach (string name in names)
+            {
+                list.Add(Activator.CreateInstance(s_alpn, name));
+            }
+
+            return list;
+        }
+
+        private static void Set(object target, string property, object value) =>
+            target.GetType().GetProperty(property)?.SetValue(target, value);
+
+        private static Task Invoke(SslStream tls, string name, object options)
+        {
+            MethodInfo method = tls.GetType().GetMethods()
+                .First(m => m.Name == name && m.GetParameters().Length == 2 && m.GetParameters()[0].ParameterType == options.GetType());
+            try
+            {
+                return (Task)method.Invoke(tls, new[] { options, (object)CancellationToken.None });
+            }
+            catch (TargetInvocationException e) when (e.InnerException != null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+                throw;
+            }
+        }
+    }
+}
