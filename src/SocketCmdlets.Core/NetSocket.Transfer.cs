@@ -252,6 +252,7 @@ namespace SocketCmdlets
             encoding = encoding ?? TextEncoding.Default;
             byte[] terminator = encoding.GetBytes(delimiter);
             byte[] carriageReturn = trimCarriageReturn ? encoding.GetBytes("\r") : null;
+            int unit = TextEncoding.UnitSize(encoding);
             int records = 0;
             try
             {
@@ -259,6 +260,12 @@ namespace SocketCmdlets
                 while (count < 0 || records < count)
                 {
                     int at = IndexOf(_receiveBuffer, _pendingStart + scanned, _pendingEnd, terminator);
+                    while (at >= 0 && (at - _pendingStart) % unit != 0)
+                    {
+                        // A match that straddles two characters (UTF-16, UTF-32) is not a terminator.
+                        at = IndexOf(_receiveBuffer, at + 1, _pendingEnd, terminator);
+                    }
+
                     if (at >= 0)
                     {
                         int length = at - _pendingStart;

@@ -42,6 +42,12 @@ namespace SocketCmdlets
         /// <summary>Unique in the process, increasing.</summary>
         public int Id { get; }
 
+        /// <summary>
+        /// Who opened the socket, as the host sees it (the module records the id of the PowerShell session), so that
+        /// removing the module from one session closes that session's sockets only.
+        /// </summary>
+        public object Owner { get; set; }
+
         /// <summary>An optional label.</summary>
         public string Name { get; set; }
 

@@ -28,6 +28,18 @@ namespace SocketCmdlets
             }
         }
 
+        /// <summary>Closes every open socket whose <see cref="NetSocket.Owner"/> equals <paramref name="owner"/>.</summary>
+        public static void CloseOwnedBy(object owner)
+        {
+            foreach (NetSocket socket in Snapshot())
+            {
+                if (Equals(socket.Owner, owner))
+                {
+                    socket.Close();
+                }
+            }
+        }
+
         internal static void Add(NetSocket socket) => s_open[socket.Id] = socket;
 
         internal static void Remove(NetSocket socket) => s_open.TryRemove(socket.Id, out _);

@@ -79,6 +79,22 @@ namespace SocketCmdlets
             }
         }
 
+        /// <summary>The size in bytes of one code unit: 2 for UTF-16, 4 for UTF-32, else 1.</summary>
+        public static int UnitSize(Encoding encoding)
+        {
+            switch (encoding.CodePage)
+            {
+                case 1200:
+                case 1201:
+                    return 2;
+                case 12000:
+                case 12001:
+                    return 4;
+                default:
+                    return 1;
+            }
+        }
+
         /// <summary>
         /// How many of <paramref name="count"/> bytes form whole characters, so a character split across reads is
         /// kept back until the rest arrives.

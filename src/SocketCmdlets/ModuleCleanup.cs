@@ -2,9 +2,12 @@ using System.Management.Automation;
 
 namespace SocketCmdlets.Commands
 {
-    /// <summary>Remove-Module closes every socket the module opened.</summary>
+    /// <summary>
+    /// Remove-Module closes every socket the module opened in that session (runspace); sockets of other runspaces of
+    /// the process, which share the registry, stay open.
+    /// </summary>
     public sealed class ModuleCleanup : IModuleAssemblyCleanup
     {
-        public void OnRemove(PSModuleInfo psModuleInfo) => SocketRegistry.CloseAll();
+        public void OnRemove(PSModuleInfo psModuleInfo) => SocketRegistry.CloseOwnedBy(SocketCommandBase.CurrentOwner);
     }
 }

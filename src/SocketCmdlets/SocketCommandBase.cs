@@ -52,6 +52,20 @@ namespace SocketCmdlets.Commands
         /// <summary>A callback for the engine's wire events, or null when verbose output is off.</summary>
         protected Action<string> Trace => VerboseEnabled ? (Action<string>)WriteVerbose : null;
 
+        /// <summary>The owner recorded on sockets opened in the current session: the runspace's id.</summary>
+        internal static object CurrentOwner => System.Management.Automation.Runspaces.Runspace.DefaultRunspace?.InstanceId;
+
+        /// <summary>Records that the current session opened <paramref name="socket"/> and returns it.</summary>
+        protected static NetSocket Own(NetSocket socket)
+        {
+            if (socket != null)
+            {
+                socket.Owner = CurrentOwner;
+            }
+
+            return socket;
+        }
+
         /// <summary>Runs on another thread at Ctrl+C.</summary>
         protected override void StopProcessing() => _stop.Cancel();
 
@@ -122,7 +136,7 @@ namespace SocketCmdlets.Commands
         /// Runs an engine call. A failure becomes an error record for the current input (and false); Ctrl+C becomes
         /// <see cref="PipelineStoppedException"/>, which is not an error.
         /// </summary>
-        protected bool Try(Action action, object target, string attempt, SocketOperation operation)
+        protected bool Try(Action action, object target, string attempt, SocketOperation operation, Func<Exception, bool> quiet = null)
         {
             try
             {
@@ -139,7 +153,11 @@ namespace SocketCmdlets.Commands
             }
             catch (Exception e) when (ErrorFactory.IsExpected(e))
             {
-                WriteError(ErrorFactory.FromException(e, target, attempt, operation));
+                if (quiet == null || !quiet(e))
+                {
+                    WriteError(ErrorFactory.FromException(e, target, attempt, operation));
+                }
+
                 return false;
             }
         }

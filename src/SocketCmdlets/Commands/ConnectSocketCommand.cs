@@ -110,7 +110,7 @@ namespace SocketCmdlets.Commands
                             options.NoDelay = true;
                         }
 
-                        socket = NetSocket.Create(SocketProtocol.Tcp, path != null ? SocketFamily.Unix : (SocketFamily?)null, options, Name);
+                        socket = Own(NetSocket.Create(SocketProtocol.Tcp, path != null ? SocketFamily.Unix : (SocketFamily?)null, options, Name));
                     }
 
                     if (path != null)

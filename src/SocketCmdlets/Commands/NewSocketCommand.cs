@@ -64,7 +64,7 @@ namespace SocketCmdlets.Commands
 
             SocketFamily? family = IsBound(nameof(AddressFamily)) ? AddressFamily : (SocketFamily?)null;
             NetSocket socket = null;
-            if (Try(() => socket = NetSocket.Create(Protocol, family, options, Name), null, "create a socket", SocketOperation.Connect))
+            if (Try(() => socket = Own(NetSocket.Create(Protocol, family, options, Name)), null, "create a socket", SocketOperation.Connect))
             {
                 if (VerboseEnabled)
                 {

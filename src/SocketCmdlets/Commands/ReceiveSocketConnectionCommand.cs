@@ -60,8 +60,16 @@ namespace SocketCmdlets.Commands
                 }
 
                 NetSocket peer = null;
-                if (!Try(() => peer = listener.Accept(TimeoutFor(listener, TimeoutSec, send: false), StopToken), listener,
-                    $"accept a connection on {NetSocket.Format(listener.LocalEndPoint)} (socket {listener.Id})", SocketOperation.Accept))
+                if (Continuous.IsPresent && listener.State == SocketState.Closed)
+                {
+                    // A server loop ends quietly when its listener is closed (from another runspace, for example).
+                    WriteVerbose($"Listener {listener.Id} was closed; no more connections.");
+                    return;
+                }
+
+                if (!Try(() => peer = Own(listener.Accept(TimeoutFor(listener, TimeoutSec, send: false), StopToken)), listener,
+                    $"accept a connection on {NetSocket.Format(listener.LocalEndPoint)} (socket {listener.Id})", SocketOperation.Accept,
+                    quiet: e => Continuous.IsPresent && e is InvalidSocketStateException && listener.State == SocketState.Closed))
                 {
                     return;
                 }

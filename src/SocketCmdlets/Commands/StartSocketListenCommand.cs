@@ -81,24 +81,35 @@ namespace SocketCmdlets.Commands
 
             NetSocket socket = null;
             SocketFamily? family = path != null ? SocketFamily.Unix : IsBound(nameof(AddressFamily)) ? AddressFamily : (SocketFamily?)null;
-            bool ok = Try(() =>
+            bool ok = false;
+            try
             {
-                socket = NetSocket.Create(SocketProtocol.Tcp, family, options, Name);
-                if (path != null)
+                ok = Try(() =>
                 {
-                    socket.BindPath(path, Trace);
-                }
-                else
-                {
-                    socket.Bind(AddressResolver.ForBinding(Address, socket), Port);
-                }
+                    socket = Own(NetSocket.Create(SocketProtocol.Tcp, family, options, Name));
+                    if (path != null)
+                    {
+                        socket.BindPath(path, Trace);
+                    }
+                    else
+                    {
+                        socket.Bind(AddressResolver.ForBinding(Address, socket), Port);
+                    }
 
-                socket.Listen(Backlog);
-            }, path ?? Where(Address, Port), $"listen on {(path != null ? $"'{path}'" : Where(Address, Port))}", SocketOperation.Accept);
+                    socket.Listen(Backlog);
+                }, path ?? Where(Address, Port), $"listen on {(path != null ? $"'{path}'" : Where(Address, Port))}", SocketOperation.Accept);
+            }
+            finally
+            {
+                if (!ok)
+                {
+                    // Nothing half-made stays open, even when the error stops the pipeline (-ErrorAction Stop).
+                    socket?.Close();
+                }
+            }
+
             if (!ok)
             {
-                // Nothing half-made stays open.
-                socket?.Close();
                 return;
             }
 
