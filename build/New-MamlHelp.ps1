@@ -62,7 +62,8 @@ $CommonParameters = [System.Collections.Generic.HashSet[string]]::new(
     [string[]]([System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters),
     [System.StringComparer]::OrdinalIgnoreCase)
 $CommonParametersText = 'This cmdlet supports the common parameters: -Debug, -ErrorAction, -ErrorVariable, -InformationAction, -InformationVariable, -OutVariable, -OutBuffer, -PipelineVariable, -ProgressAction, -Verbose, -WarningAction, and -WarningVariable. For more information, see [about_CommonParameters](http://go.microsoft.com/fwlink/?LinkID=113216).'
-$Placeholder = '^\{\{.*\}\}$'
+# platyPS writes these placeholders into new files; help that still holds one is not written yet.
+$Placeholder = '\{\{\s*(Fill|Add|Insert)\b[^}]*\}\}'
 
 #region Markdown
 
@@ -256,6 +257,7 @@ function Read-CommandHelp {
             }
             $title = $sub.Title
             if ($code.Count -eq 0 -or ($code -join '').Trim().Length -eq 0) { $Problems.Add("${file}: '$title' has no ```powershell code block.") }
+            elseif (($title + ($code -join '')) -match $Placeholder) { $Problems.Add("${file}: '$title' still holds a placeholder.") }
             $help.Examples.Add([pscustomobject]@{ Title = $title; Code = ($code -join "`n`n"); Remarks = $remarks.ToArray() })
         }
     }
@@ -484,7 +486,7 @@ function Get-MarkdownSyntax {
 }
 
 function Get-MarkdownYaml {
-    param($Parameter, [int] $SetCount)
+    param($Parameter)
     $p = $Parameter
     $setText = if ($p.InAllSets) { '(All)' } else { $p.Sets.Keys -join ', ' }
     $lines = [System.Collections.Generic.List[string]]::new()
@@ -505,7 +507,7 @@ function Get-MarkdownYaml {
 
 function Get-MarkdownParameters {
     <# The PARAMETERS section: the prose from the markdown, the yaml from the code. #>
-    param([object[]] $Parameters, $Existing, [int] $SetCount)
+    param([object[]] $Parameters, $Existing)
     $lines = [System.Collections.Generic.List[string]]::new()
     $lines.Add('')
     foreach ($p in $Parameters) {
@@ -524,7 +526,7 @@ function Get-MarkdownParameters {
         if (-not (Test-Prose $prose)) { $prose = @("{{ Fill $($p.Name) Description }}") }
         $lines.AddRange([string[]]$prose)
         $lines.Add('')
-        $lines.AddRange((Get-MarkdownYaml $p $SetCount))
+        $lines.AddRange((Get-MarkdownYaml $p))
         $lines.Add('')
     }
     $lines.Add('### CommonParameters')
@@ -825,7 +827,7 @@ foreach ($command in $commands) {
 
     # The SYNTAX section and yaml blocks of the markdown are for its readers: say when they lag behind the code.
     $syntax = Get-MarkdownSyntax $command $parameters
-    $paramLines = Get-MarkdownParameters $parameters $help.Parameters @($command.ParameterSets).Count
+    $paramLines = Get-MarkdownParameters $parameters $help.Parameters
     if ($UpdateMarkdown) {
         Update-MarkdownFile $path $syntax $paramLines
     } else {
