@@ -118,10 +118,20 @@ function Start-SecondPowerShell {
 
         [object[]] $ArgumentList = @()
     )
+    # One script, not two statements: a batch of statements (AddStatement) that is stopped and disposed can crash the
+    # process from a thread-pool thread (PowerShell's BatchInvocationWorkItem reads a closed runspace). The script is
+    # dot-sourced so its variables stay readable through Runspace.SessionStateProxy afterwards.
+    $runner = {
+        param($SocketCmdletsModule, $ScriptText, [object[]] $ScriptArguments)
+        Set-StrictMode -Version Latest
+        Import-Module $SocketCmdletsModule -ErrorAction Stop
+        . ([scriptblock]::Create($ScriptText)) @ScriptArguments
+    }
     $ps = [powershell]::Create()
-    $null = $ps.AddScript('param($m) Set-StrictMode -Version Latest; Import-Module $m -ErrorAction Stop').AddArgument($env:SOCKETCMDLETS_MODULE_PATH)
-    $null = $ps.AddStatement().AddScript($ScriptBlock.ToString())
-    foreach ($argument in $ArgumentList) { $null = $ps.AddArgument($argument) }
+    $null = $ps.AddScript($runner.ToString()).
+        AddArgument($env:SOCKETCMDLETS_MODULE_PATH).
+        AddArgument($ScriptBlock.ToString()).
+        AddArgument([object[]] $ArgumentList)
     $handle = $ps.BeginInvoke()
     [pscustomobject]@{ PowerShell = $ps; Handle = $handle }
 }

@@ -66,7 +66,8 @@ try {
     if ($pester.Version.Major -lt 5) { throw "Pester 5 is needed; '$PesterPath' is Pester $($pester.Version)." }
 
     $testFiles = if ($Path) {
-        foreach ($p in $Path) {
+        # pwsh -File passes "a,b" as one string: split it.
+        foreach ($p in @($Path -split ',' | Where-Object { $_ })) {
             $candidate = if (Test-Path -LiteralPath $p) { $p } else { Join-Path $PSScriptRoot $p }
             (Resolve-Path -LiteralPath $candidate).ProviderPath
         }
@@ -90,7 +91,7 @@ try {
     $configuration.TestResult.OutputPath = $ResultPath
     $configuration.TestResult.OutputFormat = $ResultFormat
     $configuration.TestResult.TestSuiteName = 'SocketCmdlets'
-    if ($Tag) { $configuration.Filter.Tag = $Tag }
+    if ($Tag) { $configuration.Filter.Tag = [string[]] @($Tag -split ',' | Where-Object { $_ }) }
 
     Write-Host "Pester $($pester.Version); module $resolvedModule; $(@($testFiles).Count) test file(s)."
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
