@@ -1,0 +1,433 @@
+BeforeAll {
+    Set-StrictMode -Version Latest
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $env:SOCKETCMDLETS_MODULE_PATH
+
+    function Get-SentBytes {
+        # Half-closes the client and returns every byte the peer received: exactly what was sent, nothing more.
+        param($Pair)
+        $Pair.Client | Close-Socket -Direction Send
+        Receive-AllBytes $Pair.Peer
+    }
+
+    $TempFolder = Join-Path ([System.IO.Path]::GetTempPath()) "socketcmdlets-send-$PID-$([guid]::NewGuid().ToString('N'))"
+    $null = New-Item -ItemType Directory -Path $TempFolder
+}
+
+AfterAll {
+    Get-Socket | Close-Socket
+    if (Test-Path -LiteralPath $TempFolder) { Remove-Item -LiteralPath $TempFolder -Recurse -Force }
+}
+
+Describe 'Send-SocketData' -Tag 'SendSocketData' {
+    BeforeEach {
+        $pair = New-ConnectedPair
+        $client = $pair.Client
+    }
+
+    AfterEach {
+        Get-Socket | Close-Socket
+    }
+
+    Context 'Strings' {
+        It 'sends a string piped in with -Socket named' {
+            'hello' | Send-SocketData -Socket $client
+            $pair.Peer | Receive-SocketData -ByteCount 5 -TimeoutSec 5 | Should -BeExactly 'hello'
+        }
+
+        It 'sends -Data to a socket piped in' {
+            $client | Send-SocketData -Data 'hello'
+            $pair.Peer | Receive-SocketData -ByteCount 5 -TimeoutSec 5 | Should -BeExactly 'hello'
+        }
+
+        It 'sends -Data to each socket piped in' {
+            $second = Connect-Socket -ComputerName 127.0.0.1 -Port $pair.Port -TimeoutSec 5
+            $secondPeer = $pair.Server | Receive-SocketConnection -TimeoutSec 5
+            $client, $second | Send-SocketData -Data 'hi'
+            $pair.Peer | Receive-SocketData -ByteCount 2 -TimeoutSec 5 | Should -BeExactly 'hi'
+            $secondPeer | Receive-SocketData -ByteCount 2 -TimeoutSec 5 | Should -BeExactly 'hi'
+        }
+
+        It 'takes -Socket and -Data by position' {
+            Send-SocketData $client 'positional'
+            $pair.Peer | Receive-SocketData -ByteCount 10 -TimeoutSec 5 | Should -BeExactly 'positional'
+        }
+
+        It 'sends strings verbatim, one after the other, with nothing added' {
+            'one', 'two', 'three' | Send-SocketData -Socket $client
+            ConvertTo-Hex (Get-SentBytes $pair) | Should -Be (ConvertTo-Hex ([System.Text.Encoding]::ASCII.GetBytes('onetwothree')))
+        }
+
+        It 'sends UTF-8 by default, without a byte-order mark' {
+            'é' | Send-SocketData -Socket $client
+            ConvertTo-Hex (Get-SentBytes $pair) | Should -Be 'C3 A9'
+        }
+
+        It 'sends other objects as their text' {
+            42, 1.5 | Send-SocketData -Socket $client
+            [System.Text.Encoding]::ASCII.GetString((Get-SentBytes $pair)) | Should -BeExactly '421.5'
+        }
+
+        It 'sends nothing for an empty string' {
+            '' | Send-SocketData -Socket $client
+            $client.BytesSent | Should -Be 0
+            ConvertTo-Hex (Get-SentBytes $pair) | Should -Be ''
+        }
+
+        It 'encodes with -Encoding <Label> as <Hex>' -ForEach @(
+            @{ Label = 'utf8'; Encoding = 'utf8'; Hex = 'C3 A9' }
+            @{ Label = 'utf8BOM (no BOM sent)'; Encoding = 'utf8BOM'; Hex = 'C3 A9' }
+            @{ Label = 'utf8NoBOM'; Encoding = 'utf8NoBOM'; Hex = 'C3 A9' }
+            @{ Label = 'unicode'; Encoding = 'unicode'; Hex = 'E9 00' }
+            @{ Label = 'bigendianunicode'; Encoding = 'bigendianunicode'; Hex = '00 E9' }
+            @{ Label = 'utf32'; Encoding = 'utf32'; Hex = 'E9 00 00 00' }
+            @{ Label = 'bigendianutf32'; Encoding = 'bigendianutf32'; Hex = '00 00 00 E9' }
+            @{ Label = 'latin1'; Encoding = 'latin1'; Hex = 'E9' }
+            @{ Label = 'ascii'; Encoding = 'ascii'; Hex = '3F' }
+            @{ Label = 'code page 28591 (number)'; Encoding = 28591; Hex = 'E9' }
+            @{ Label = 'code page 1200 (number)'; Encoding = 1200; Hex = 'E9 00' }
+            @{ Label = "code page '65001' (text)"; Encoding = '65001'; Hex = 'C3 A9' }
+            @{ Label = '[Text.Encoding]::Unicode object (no BOM sent)'; Encoding = [System.Text.Encoding]::Unicode; Hex = 'E9 00' }
+            @{ Label = 'UTF8Encoding object with BOM (no BOM sent)'; Encoding = [System.Text.UTF8Encoding]::new($true); Hex = 'C3 A9' }
+            @{ Label = '[Text.Encoding]::UTF32 object (no BOM sent)'; Encoding = [System.Text.Encoding]::UTF32; Hex = 'E9 00 00 00' }
+        ) {
+            'é' | Send-SocketData -Socket $client -Encoding $Encoding
+            ConvertTo-Hex (Get-SentBytes $pair) | Should -Be $Hex
+        }
+
+        It 'rejects an unknown -Encoding name' {
+            { 'x' | Send-SocketData -Socket $client -Encoding 'no-such-encoding' -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ParameterArgumentTransformationError,SocketCmdlets.Commands.SendSocketDataCommand'
+        }
+
+        It 'adds "`n" after each string with -AppendNewLine' {
+            'a', 'b' | Send-SocketData -Socket $client -AppendNewLine
+            ConvertTo-Hex (Get-SentBytes $pair) | Should -Be '61 0A 62 0A'
+        }
+
+        It 'adds -NewLine "`r`n" after each string with -AppendNewLine' {
+            'a', 'b' | Send-SocketData -Socket $client -AppendNewLine -NewLine "`r`n"
+            ConvertTo-Hex (Get-SentBytes $pair) | Should -Be '61 0D 0A 62 0D 0A'
+        }
+
+        It 'encodes the line ending with -Encoding too' {
+            'a' | Send-SocketData -Socket $client -AppendNewLine -Encoding unicode
+            ConvertTo-Hex (Get-SentBytes $pair) | Should -Be '61 00 0A 00'
+        }
+
+        It 'rejects an empty -NewLine' {
+            { 'a' | Send-SocketData -Socket $client -AppendNewLine -NewLine '' -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ParameterArgumentValidationError,SocketCmdlets.Commands.SendSocketDataCommand'
+        }
+    }
+
+    Context 'Bytes' {
+        It 'sends a byte[] passed whole on the pipeline as it is' {
+            $bytes = [byte[]](0, 255, 10, 13, 0x80, 0xC3)
+            , $bytes | Send-SocketData -Socket $client
+            ConvertTo-Hex (Get-SentBytes $pair) | Should -Be '00 FF 0A 0D 80 C3'
+        }
+
+        It 'sends a byte[] given as -Data as it is' {
+            $client | Send-SocketData -Data ([byte[]](0xDE, 0xAD, 0xBE, 0xEF))
+            ConvertTo-Hex (Get-SentBytes $pair) | Should -Be 'DE AD BE EF'
+        }
+
+        It 'gathers single bytes from the pipeline into one send, in order' {
+            $records = [byte[]](1..200) | Send-SocketData -Socket $client -Verbose 4>&1
+            # One send of 200 bytes, not 200 sends of one.
+            @($records | Get-VerboseMessage | Where-Object { $_ -match '^Sent \d+ bytes' }) | Should -Be "Sent 200 bytes to 127.0.0.1:$($pair.Port) (socket $($client.Id))."
+            $received = $pair.Peer | Receive-SocketData -AsByteStream -TimeoutSec 5
+            $received.GetType() | Should -Be ([byte[]])
+            $received.Length | Should -Be 200
+            ConvertTo-Hex $received | Should -Be (ConvertTo-Hex ([byte[]](1..200)))
+        }
+
+        It 'sends each input at once with -Unbuffered' {
+            $records = 'a', 'b', 'c' | Send-SocketData -Socket $client -Unbuffered -Verbose 4>&1
+            @($records | Get-VerboseMessage | Where-Object { $_ -match '^Sent \d+ bytes' }) | Should -HaveCount 3
+            ConvertTo-Hex (Get-SentBytes $pair) | Should -Be '61 62 63'
+        }
+
+        It 'counts the bytes sent in BytesSent and the peer counts them in BytesReceived' {
+            , [byte[]](1..100) | Send-SocketData -Socket $client
+            $client.BytesSent | Should -Be 100
+            $null = $pair.Peer | Receive-SocketData -ByteCount 100 -AsByteStream -TimeoutSec 5
+            $pair.Peer.BytesReceived | Should -Be 100
+        }
+    }
+
+    Context '-Path' {
+        It 'streams a file with -Socket' {
+            $file = Join-Path $TempFolder 'small.bin'
+            [System.IO.File]::WriteAllBytes($file, (New-RandomBytes 70000))
+            Send-SocketData -Socket $client -Path $file
+            Get-Sha256 (Get-SentBytes $pair) | Should -Be (Get-FileHash -LiteralPath $file -Algorithm SHA256).Hash
+        }
+
+        It 'streams a file to a socket piped in' {
+            $file = Join-Path $TempFolder 'piped.txt'
+            Set-Content -LiteralPath $file -Value 'file content' -NoNewline
+            $client | Send-SocketData -Path $file
+            [System.Text.Encoding]::UTF8.GetString((Get-SentBytes $pair)) | Should -BeExactly 'file content'
+        }
+
+        It 'takes a PowerShell path (TestDrive:)' {
+            Set-Content -LiteralPath (Join-Path $TestDrive 'drive.txt') -Value 'from the drive' -NoNewline
+            Send-SocketData -Socket $client -Path 'TestDrive:/drive.txt'
+            [System.Text.Encoding]::UTF8.GetString((Get-SentBytes $pair)) | Should -BeExactly 'from the drive'
+        }
+
+        It 'reports FileNotFound for a missing -Path before any socket call' {
+            # The socket is not even connected: the file check must come first.
+            $unconnected = New-Socket
+            $missing = Join-Path $TempFolder 'missing.bin'
+            $err = { Send-SocketData -Socket $unconnected -Path $missing -ErrorAction Stop } |
+                Should -Throw -ErrorId 'FileNotFound,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $err.ToString() | Should -Match 'missing\.bin'
+        }
+
+        It 'rejects -Path with -Data as ConflictingParameters' {
+            $file = Join-Path $TempFolder 'conflict.txt'
+            Set-Content -LiteralPath $file -Value 'x'
+            { Send-SocketData -Socket $client -Data 'x' -Path $file -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ConflictingParameters,SocketCmdlets.Commands.SendSocketDataCommand'
+            $client.BytesSent | Should -Be 0
+        }
+    }
+
+    Context 'Parameter sets and -PassThru' {
+        It 'sends to the socket with that -Id' {
+            'by id' | Send-SocketData -Id $client.Id
+            $pair.Peer | Receive-SocketData -ByteCount 5 -TimeoutSec 5 | Should -BeExactly 'by id'
+        }
+
+        It 'sends -Data to the socket with that -Id' {
+            Send-SocketData -Id $client.Id -Data 'by id'
+            $pair.Peer | Receive-SocketData -ByteCount 5 -TimeoutSec 5 | Should -BeExactly 'by id'
+        }
+
+        It 'reports SocketNotFound for an -Id that names no open socket' {
+            $gone = New-Socket
+            $id = $gone.Id
+            $gone | Close-Socket
+            { Send-SocketData -Id $id -Data 'x' -ErrorAction Stop } | Should -Throw -ErrorId 'SocketNotFound,SocketCmdlets.Commands.SendSocketDataCommand'
+        }
+
+        It 'refuses with SocketOrDataRequired when neither -Socket nor -Data is named' {
+            { 'x' | Send-SocketData -ErrorAction Stop } | Should -Throw -ErrorId 'SocketOrDataRequired,SocketCmdlets.Commands.SendSocketDataCommand'
+            { $client | Send-SocketData -ErrorAction Stop } | Should -Throw -ErrorId 'SocketOrDataRequired,SocketCmdlets.Commands.SendSocketDataCommand'
+            $client.BytesSent | Should -Be 0
+        }
+
+        It 'reports DataIsSocket when sockets are piped in as data' {
+            $other = New-Socket
+            { $other | Send-SocketData -Socket $client -ErrorAction Stop } | Should -Throw -ErrorId 'DataIsSocket,SocketCmdlets.Commands.SendSocketDataCommand'
+        }
+
+        It 'emits the socket once with -PassThru when data is piped' {
+            $out = @('a', 'b' | Send-SocketData -Socket $client -PassThru)
+            $out.Count | Should -Be 1
+            [object]::ReferenceEquals($out[0], $client) | Should -BeTrue
+            $client.BytesSent | Should -Be 2
+        }
+
+        It 'emits each socket with -PassThru when sockets are piped' {
+            $out = @($client | Send-SocketData -Data 'a' -PassThru)
+            $out.Count | Should -Be 1
+            [object]::ReferenceEquals($out[0], $client) | Should -BeTrue
+        }
+
+        It 'emits the socket with -PassThru in the Id set' {
+            $out = @(Send-SocketData -Id $client.Id -Data 'a' -PassThru)
+            $out.Count | Should -Be 1
+            $out[0].Id | Should -Be $client.Id
+        }
+
+        It 'emits nothing without -PassThru' {
+            'a' | Send-SocketData -Socket $client | Should -BeNullOrEmpty
+        }
+
+        It 'chains with -PassThru into Close-Socket -Direction Send' {
+            'last words' | Send-SocketData -Socket $client -PassThru | Close-Socket -Direction Send
+            $client.State | Should -Be 'HalfClosed'
+            (Receive-SocketData -Socket $pair.Peer -ToEnd -TimeoutSec 5) -join '' | Should -BeExactly 'last words'
+        }
+    }
+
+    Context 'Wrong state' {
+        It 'reports InvalidSocketState, naming the state, when sending before connecting' {
+            $s = New-Socket
+            $err = { 'x' | Send-SocketData -Socket $s -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidSocketState,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
+            $err.TargetObject.Id | Should -Be $s.Id
+            $err.ToString() | Should -Match '\bCreated\b'
+        }
+
+        It 'reports InvalidSocketState, naming the state, when sending on a listener' {
+            $err = { 'x' | Send-SocketData -Socket $pair.Server -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidSocketState,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
+            $err.ToString() | Should -Match '\bListening\b'
+        }
+
+        It 'reports InvalidSocketState, naming the state, when sending after close' {
+            $client | Close-Socket
+            $err = { 'x' | Send-SocketData -Socket $client -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidSocketState,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
+            $err.ToString() | Should -Match '\bClosed\b'
+        }
+
+        It 'reports InvalidSocketState, naming the state, when sending after a half-close' {
+            $client | Close-Socket -Direction Send
+            $err = { 'x' | Send-SocketData -Socket $client -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidSocketState,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
+            $err.ToString() | Should -Match '\bHalfClosed\b'
+        }
+    }
+
+    Context 'A peer that resets' {
+        It 'reports ConnectionReset when the peer has reset the connection' {
+            $pair.Peer.Socket.LingerState = [System.Net.Sockets.LingerOption]::new($true, 0)
+            $pair.Peer | Close-Socket
+            $err = { 'x' | Send-SocketData -Socket $client -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ConnectionReset,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'ConnectionError'
+            $err.TargetObject.Id | Should -Be $client.Id
+        }
+    }
+
+    Context 'A peer that does not read' {
+        It 'reports SendTimeout when the peer does not read within -TimeoutSec' {
+            $big = [byte[]]::new(64MB)
+            $err = { Send-SocketData -Socket $client -Data $big -TimeoutSec 1 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'SendTimeout,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'OperationTimeout'
+            $client.BytesSent | Should -BeLessThan $big.Length
+        }
+
+        It 'ends a send blocked by a peer that does not read on Ctrl+C with no error' {
+            $big = [byte[]]::new(64MB)
+            $job = Start-SecondPowerShell -ArgumentList $client, $big { param($s, $data) Send-SocketData -Socket $s -Data $data -Verbose }
+            try {
+                Wait-SendStalled $client -TimeoutSec 30
+                $job.PowerShell.InvocationStateInfo.State | Should -Be 'Running'
+                $job.PowerShell.BeginStop($null, $null).AsyncWaitHandle.WaitOne(10000) | Should -BeTrue
+                $job.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
+                Get-StopError $job | Should -BeNullOrEmpty
+                Get-ErrorVariable $job | Should -BeNullOrEmpty
+            } finally {
+                Remove-SecondPowerShell $job
+            }
+            $client.BytesSent | Should -BeLessThan $big.Length
+            $client.State | Should -Be 'Connected'
+        }
+    }
+
+    It 'says on the verbose stream how many bytes it sent and to whom' {
+        $verbose = @('hello' | Send-SocketData -Socket $client -Verbose 4>&1 | Get-VerboseMessage)
+        $verbose | Should -Contain "Sent 5 bytes to 127.0.0.1:$($pair.Port) (socket $($client.Id))."
+    }
+
+    It 'says on the verbose stream which file it sends' {
+        $file = Join-Path $TempFolder 'verbose.txt'
+        Set-Content -LiteralPath $file -Value 'abc' -NoNewline
+        $verbose = @(Send-SocketData -Socket $client -Path $file -Verbose 4>&1 | Get-VerboseMessage)
+        ($verbose -match 'verbose\.txt.*3 bytes') | Should -Not -BeNullOrEmpty
+        ($verbose -match "^Sent 3 bytes from '.*verbose\.txt'") | Should -Not -BeNullOrEmpty
+    }
+}
+
+Describe 'Large transfers (10 MiB)' -Tag 'SendSocketData', 'LargeTransfer' {
+    BeforeAll {
+        $Size = 10MB
+        $Payload = New-RandomBytes $Size
+        $PayloadHash = Get-Sha256 $Payload
+        $PayloadFile = Join-Path $TempFolder 'payload.bin'
+        [System.IO.File]::WriteAllBytes($PayloadFile, $Payload)
+    }
+
+    BeforeEach {
+        $pair = New-ConnectedPair
+        $job = $null
+    }
+
+    AfterEach {
+        Remove-SecondPowerShell $job
+        Get-Socket | Close-Socket
+    }
+
+    It 'arrives intact from memory to memory, client to server' {
+        # The sender runs in a second runspace: one thread cannot send and receive 10 MiB past the kernel buffers.
+        $job = Start-SecondPowerShell -ArgumentList $pair.Client, $Payload {
+            param($s, $data)
+            Send-SocketData -Socket $s -Data $data -TimeoutSec 30 -ErrorAction Stop
+            $s | Close-Socket -Direction Send
+        }
+        $received = $pair.Peer | Receive-SocketData -ByteCount $Size -AsByteStream -TimeoutSec 30
+        $null = Wait-SecondPowerShell $job -TimeoutSec 60
+        $job.PowerShell.Streams.Error | Should -BeNullOrEmpty
+        $received.Length | Should -Be $Size
+        Get-Sha256 $received | Should -Be $PayloadHash
+        $pair.Client.BytesSent | Should -Be $Size
+        $pair.Peer.BytesReceived | Should -Be $Size
+    }
+
+    It 'arrives intact from memory to memory, server to client' {
+        $job = Start-SecondPowerShell -ArgumentList $pair.Client {
+            param($s)
+            Receive-SocketData -Socket $s -ByteCount 10MB -AsByteStream -TimeoutSec 30 -ErrorAction Stop
+        }
+        Send-SocketData -Socket $pair.Peer -Data $Payload -TimeoutSec 30
+        $received = @(Wait-SecondPowerShell $job -TimeoutSec 60)
+        $job.PowerShell.Streams.Error | Should -BeNullOrEmpty
+        $received.Count | Should -Be 1 -Because 'a byte[] is written as one object'
+        $received[0].Length | Should -Be $Size
+        Get-Sha256 $received[0] | Should -Be $PayloadHash
+    }
+
+    It 'arrives intact from -Path to -OutFile, client to server' {
+        $out = Join-Path $TempFolder 'received-c2s.bin'
+        $job = Start-SecondPowerShell -ArgumentList $pair.Peer, $out {
+            param($s, $file)
+            Receive-SocketData -Socket $s -OutFile $file -TimeoutSec 30 -ErrorAction Stop
+        }
+        Send-SocketData -Socket $pair.Client -Path $PayloadFile -TimeoutSec 30
+        $pair.Client | Close-Socket -Direction Send
+        $null = Wait-SecondPowerShell $job -TimeoutSec 60
+        $job.PowerShell.Streams.Error | Should -BeNullOrEmpty
+        (Get-Item -LiteralPath $out).Length | Should -Be $Size
+        (Get-FileHash -LiteralPath $out -Algorithm SHA256).Hash | Should -Be $PayloadHash
+    }
+
+    It 'arrives intact from -Path to -OutFile, server to client' {
+        $out = Join-Path $TempFolder 'received-s2c.bin'
+        $job = Start-SecondPowerShell -ArgumentList $pair.Peer, $PayloadFile {
+            param($s, $file)
+            Send-SocketData -Socket $s -Path $file -TimeoutSec 30 -ErrorAction Stop
+            $s | Close-Socket -Direction Send
+        }
+        $pair.Client | Receive-SocketData -OutFile $out -TimeoutSec 30
+        $null = Wait-SecondPowerShell $job -TimeoutSec 60
+        $job.PowerShell.Streams.Error | Should -BeNullOrEmpty
+        (Get-FileHash -LiteralPath $out -Algorithm SHA256).Hash | Should -Be $PayloadHash
+    }
+
+    It 'arrives intact from memory to -OutFile and from -Path to memory' {
+        $out = Join-Path $TempFolder 'received-mixed.bin'
+        $job = Start-SecondPowerShell -ArgumentList $pair.Client, $Payload, $PayloadFile {
+            param($s, $data, $file)
+            Send-SocketData -Socket $s -Data $data -TimeoutSec 30 -ErrorAction Stop
+            Send-SocketData -Socket $s -Path $file -TimeoutSec 30 -ErrorAction Stop
+            $s | Close-Socket -Direction Send
+        }
+        $pair.Peer | Receive-SocketData -OutFile $out -ByteCount $Size -TimeoutSec 30
+        $rest = Receive-AllBytes $pair.Peer -TimeoutSec 30
+        $null = Wait-SecondPowerShell $job -TimeoutSec 60
+        $job.PowerShell.Streams.Error | Should -BeNullOrEmpty
+        (Get-FileHash -LiteralPath $out -Algorithm SHA256).Hash | Should -Be $PayloadHash
+        $rest.Length | Should -Be $Size
+        Get-Sha256 $rest | Should -Be $PayloadHash
+    }
+}
