@@ -152,7 +152,7 @@ namespace SocketCmdlets.Commands
                         WriteWarning($"The peer closed the connection after {bytes.Length} of {ByteCount} bytes.");
                     }
 
-                    if (bytes.Length > 0 || ByteCount == 0)
+                    if (bytes.Length > 0)
                     {
                         WriteObject(AsByteStream.IsPresent ? (object)bytes : Encoding.GetString(bytes));
                     }

@@ -22,6 +22,7 @@ namespace SocketCmdlets.Commands
         private bool _endPointNamed;
         private readonly List<byte> _datagramBytes = new List<byte>();
         private NetSocket _datagramSocket;
+        private NetSocket _lastSocket;
 
         /// <summary>The connected socket to send on (for UDP: any socket; see -ComputerName).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
@@ -155,8 +156,16 @@ namespace SocketCmdlets.Commands
             }
 
             bool ok;
+            _lastSocket = socket;
             if (_path != null)
             {
+                // With -Path the piped objects are sockets; a socket the binder also put in -Data is not data.
+                object piped = Data is PSObject p ? p.BaseObject : Data;
+                if (piped != null && piped != socket)
+                {
+                    ThrowParameterError("ConflictingParameters", "-Path sends a file; data from the pipeline cannot be sent with it. Send them in two calls.");
+                }
+
                 ok = SendFile(socket);
             }
             else
@@ -210,7 +219,7 @@ namespace SocketCmdlets.Commands
                 return;
             }
 
-            NetSocket socket = _buffer?.Socket;
+            NetSocket socket = _lastSocket;
             if (Flush() && PassThru.IsPresent && socket != null && _socketNamed)
             {
                 WriteObject(socket);
