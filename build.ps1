@@ -88,8 +88,33 @@ function Read-TrxCounts {
     [pscustomobject]@{ Passed = $passed; Failed = $failed }
 }
 
+function Install-TestPeer {
+    # The interop tests talk to real third-party programs. Missing ones are installed from Debian's packages when
+    # this machine can (Debian-like, root or sudo); elsewhere the tests that need them fail and name the package.
+    $wanted = [ordered]@{ socat = 'socat'; nc = 'netcat-openbsd'; curl = 'curl'; 'redis-server' = 'redis-server'; openssl = 'openssl'; ip = 'iproute2' }
+    $missing = @($wanted.Keys | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction SilentlyContinue) } | ForEach-Object { $wanted[$_] })
+    if ($missing.Count -eq 0) { return }
+    if (-not $IsLinux -or -not (Get-Command apt-get -ErrorAction SilentlyContinue)) {
+        Write-Warning "Not installed, and no apt-get to install them: $($missing -join ', '). The interop tests that need them will fail."
+        return
+    }
+    $sudo = if ((& id -u) -eq '0') { @() } elseif (Get-Command sudo -ErrorAction SilentlyContinue) { @('sudo') } else { $null }
+    if ($null -eq $sudo) {
+        Write-Warning "Cannot install $($missing -join ', ') without root. The interop tests that need them will fail."
+        return
+    }
+    Write-Host "== Installing test peers: $($missing -join ', ')" -ForegroundColor Cyan
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    $apt = if ($sudo) { 'sudo' } else { 'apt-get' }
+    $prefix = if ($sudo) { @('apt-get') } else { @() }
+    & $apt @prefix update -qq | Out-Host
+    & $apt @prefix install -y -qq --no-install-recommends @missing | Out-Host
+    if ($LASTEXITCODE -ne 0) { Write-Warning "apt-get install $($missing -join ' ') failed (exit code $LASTEXITCODE)." }
+}
+
 function Invoke-Test {
     Invoke-Build
+    Install-TestPeer
     $results = Join-Path $Out 'test-results'
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     $null = New-Item -ItemType Directory -Force -Path $results
