@@ -8,6 +8,8 @@
     Test   builds, runs the xunit suites and the Pester suite (Pester 5.7.1 is restored from NuGet), and ends with
            one line "N passed, N failed" for the whole run. Exits 1 when anything failed.
     Demo   builds, then runs a client-server exchange with the module and prints what each side said.
+    Package builds and compresses the staged module into out/package/SocketCmdlets.<version>.nupkg, the package a
+           user publishes to the PowerShell Gallery (Publish-PSResource -NupkgPath ...).
     Clean  removes out/ and every bin/ and obj/ folder.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Demo
@@ -16,7 +18,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -68,12 +70,37 @@ function Invoke-Build {
     $helpOut = Join-Path $ModuleOut 'en-US'
     $null = New-Item -ItemType Directory -Force -Path $helpOut
     Copy-Item (Join-Path $bin 'SocketCmdlets.dll'), (Join-Path $bin 'SocketCmdlets.Core.dll') $ModuleOut
-    Copy-Item (Join-Path $Root 'module/SocketCmdlets.psd1'), (Join-Path $Root 'module/SocketCmdlets.format.ps1xml') $ModuleOut
+    Copy-Item (Join-Path $Root 'module/SocketCmdlets.format.ps1xml'), (Join-Path $Root 'LICENSE') $ModuleOut
+    Write-StagedManifest (Join-Path $ModuleOut 'SocketCmdlets.psd1')
     Copy-Item (Join-Path $Root 'module/about_SocketCmdlets.help.txt') $helpOut
     $maml = Join-Path $helpOut 'SocketCmdlets.dll-Help.xml'
     $code = Invoke-ChildPwsh 'help' @('-File', (Join-Path $Root 'build/New-MamlHelp.ps1'), '-ModulePath', $ModuleOut, '-HelpPath', (Join-Path $Root 'module/help'), '-OutFile', $maml)
     if ($code -ne 0) { throw "Generating the MAML help failed (exit code $code)." }
     Write-Host "Module staged in $ModuleOut"
+}
+
+function Write-StagedManifest {
+    # The staged manifest is the repository's, with the release notes of its version taken from CHANGELOG.md.
+    param([string] $Destination)
+    $manifest = Get-Content -Raw (Join-Path $Root 'module/SocketCmdlets.psd1')
+    $version = (Import-PowerShellDataFile (Join-Path $Root 'module/SocketCmdlets.psd1')).ModuleVersion
+    $changelog = Get-Content -Raw (Join-Path $Root 'CHANGELOG.md')
+    $match = [regex]::Match($changelog, "(?ms)^## \[$([regex]::Escape($version))\][^\n]*\n(.*?)(?=^## \[|\z)")
+    if (-not $match.Success) { throw "CHANGELOG.md has no section for version $version." }
+    $notes = $match.Groups[1].Value.Trim() -replace "'", "''"
+    $manifest = $manifest -replace "ReleaseNotes\s*=\s*''", "ReleaseNotes = '$notes'"
+    Set-Content -Path $Destination -Value $manifest -Encoding utf8NoBOM
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $packageOut = Join-Path $Out 'package'
+    if (Test-Path $packageOut) { Remove-Item -Recurse -Force $packageOut }
+    $null = New-Item -ItemType Directory -Force -Path $packageOut
+    $code = Invoke-ChildPwsh 'package' @('-Command', "Compress-PSResource -Path '$ModuleOut' -DestinationPath '$packageOut'; exit `$(if (`$?) { 0 } else { 1 })")
+    $nupkg = Get-ChildItem -Path $packageOut -Filter *.nupkg | Select-Object -First 1
+    if ($code -ne 0 -or -not $nupkg) { throw "Compress-PSResource did not produce a package in $packageOut." }
+    Write-Host "Package: $($nupkg.FullName)"
 }
 
 function Read-TrxCounts {
@@ -113,7 +140,7 @@ function Install-TestPeer {
 }
 
 function Invoke-Test {
-    Invoke-Build
+    Invoke-Package
     Install-TestPeer
     $results = Join-Path $Out 'test-results'
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
@@ -179,6 +206,7 @@ foreach ($t in $Task) {
         'Build' { Invoke-Build }
         'Test' { Invoke-Test }
         'Demo' { Invoke-Demo }
+        'Package' { Invoke-Package }
         'Clean' { Invoke-Clean }
     }
 }

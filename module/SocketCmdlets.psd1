@@ -1,6 +1,6 @@
 @{
     RootModule             = 'SocketCmdlets.dll'
-    ModuleVersion          = '0.1.0'
+    ModuleVersion          = '0.2.0'
     GUID                   = '5b0c7f0e-3d5a-4c1e-9a52-7d3f2c6e8a41'
     Author                 = 'SocketCmdlets developers'
     CompanyName            = 'SocketCmdlets'
@@ -32,6 +32,10 @@
     AliasesToExport        = @()
     PrivateData            = @{
         PSData = @{
+            ProjectUri   = 'https://github.com/SocketCmdlets/SocketCmdlets'
+            LicenseUri   = 'https://github.com/SocketCmdlets/SocketCmdlets/blob/main/LICENSE'
+            # Filled in from CHANGELOG.md by build.ps1 when the module is staged.
+            ReleaseNotes = ''
             Tags = @('socket', 'tcp', 'network', 'netcat', 'udp', 'unix-socket', 'multicast', 'tls', 'starttls', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
         }
     }

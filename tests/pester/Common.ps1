@@ -258,3 +258,46 @@ function Receive-AllBytes {
     }
     , $stream.ToArray()
 }
+
+function Invoke-ChildPwsh {
+    <#
+    .SYNOPSIS
+        Runs a script file in a new pwsh process (from the repository's tool manifest) with its own start-up cache and
+        the given extra environment; returns its output lines and exit code. A process still running after
+        -TimeoutSec is stopped by its id and the call throws.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $File,
+        [string[]] $ArgumentList = @(),
+        [hashtable] $Environment = @{},
+        [ValidateRange(1, 900)] [int] $TimeoutSec = 120
+    )
+    $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($a in @('pwsh', '-NoProfile', '-NonInteractive', '-File', $File) + $ArgumentList) { $info.ArgumentList.Add($a) }
+    $info.WorkingDirectory = $root
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.UseShellExecute = $false
+    $info.Environment['XDG_CACHE_HOME'] = Join-Path ([IO.Path]::GetTempPath()) "socketcmdlets-child-cache-$PID-$([guid]::NewGuid().ToString('n'))"
+    foreach ($key in $Environment.Keys) { $info.Environment[$key] = [string]$Environment[$key] }
+    $process = [System.Diagnostics.Process]::Start($info)
+    try {
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        $stderr = $process.StandardError.ReadToEndAsync()
+        if (-not $process.WaitForExit($TimeoutSec * 1000)) {
+            Stop-Process -Id $process.Id -Force -ErrorAction SilentlyContinue
+            throw "The child pwsh running '$File' did not finish within $TimeoutSec s."
+        }
+        $process.WaitForExit()
+        [pscustomobject]@{
+            ExitCode = $process.ExitCode
+            Output   = @(($stdout.Result -split "\r?\n") | Where-Object { $_ -ne '' })
+            Errors   = $stderr.Result
+        }
+    } finally {
+        $process.Dispose()
+        Remove-Item -Recurse -Force $info.Environment['XDG_CACHE_HOME'] -ErrorAction SilentlyContinue
+    }
+}
