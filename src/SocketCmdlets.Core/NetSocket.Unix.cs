@@ -2,7 +2,6 @@ using System;
 using System.IO;
 using System.Net.Sockets;
 using System.Threading;
-using System.Threading.Tasks;
 
 namespace SocketCmdlets
 {
@@ -61,42 +60,11 @@ namespace SocketCmdlets
                 throw new FileNotFoundException($"No Unix socket exists at '{path}'. Check the path and that the server runs.", path);
             }
 
-            Deadline deadline = Deadline.After(timeout);
-            Task connect;
-            try
-            {
-                connect = _socket.ConnectAsync(endPoint);
-            }
-            catch (ObjectDisposedException)
-            {
-                throw Closed("connect");
-            }
-
-            bool done;
-            try
-            {
-                done = deadline.Wait(connect, cancellationToken);
-            }
-            catch (Exception e) when (e is OperationCanceledException || e is SocketException)
-            {
-                Observe(connect);
-                Renew();
-                throw;
-            }
-
-            if (!done)
-            {
-                Observe(connect);
-                Renew();
-                throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, path);
-            }
-
+            ConnectEndPoint(endPoint, path, Deadline.After(timeout), cancellationToken);
             lock (_gate)
             {
-                _socket.Blocking = false;
                 Path = path;
                 RemotePath = path;
-                _state = SocketState.Connected;
             }
 
             return this;

@@ -367,6 +367,20 @@ namespace SocketCmdlets
         private void ConnectOne(IPEndPoint endPoint, Deadline deadline, CancellationToken cancellationToken)
         {
             CheckFamily(endPoint.Address);
+            ConnectEndPoint(endPoint, Format(endPoint), deadline, cancellationToken);
+            lock (_gate)
+            {
+                _localEndPoint = Normalize(_socket.LocalEndPoint);
+                _remoteEndPoint = Normalize(_socket.RemoteEndPoint);
+            }
+        }
+
+        /// <summary>
+        /// Connects to <paramref name="endPoint"/> within the deadline. A failed, timed-out or stopped attempt renews
+        /// the underlying socket, so this socket can try again.
+        /// </summary>
+        private void ConnectEndPoint(EndPoint endPoint, string where, Deadline deadline, CancellationToken cancellationToken)
+        {
             Task connect;
             try
             {
@@ -382,14 +396,9 @@ namespace SocketCmdlets
             {
                 done = deadline.Wait(connect, cancellationToken);
             }
-            catch (OperationCanceledException)
+            catch (Exception e) when (e is OperationCanceledException || e is SocketException)
             {
                 Observe(connect);
-                Renew();
-                throw;
-            }
-            catch (SocketException)
-            {
                 Renew();
                 throw;
             }
@@ -398,14 +407,12 @@ namespace SocketCmdlets
             {
                 Observe(connect);
                 Renew();
-                throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, Format(endPoint));
+                throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, where);
             }
 
             lock (_gate)
             {
                 _socket.Blocking = false;
-                _localEndPoint = Normalize(_socket.LocalEndPoint);
-                _remoteEndPoint = Normalize(_socket.RemoteEndPoint);
                 _state = SocketState.Connected;
             }
         }

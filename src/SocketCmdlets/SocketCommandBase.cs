@@ -162,6 +162,32 @@ namespace SocketCmdlets.Commands
             }
         }
 
+        /// <summary>
+        /// The socket options named on the command line: every bound parameter that shares its name with a property of
+        /// <see cref="SocketOptions"/> (switches as true or false).
+        /// </summary>
+        protected SocketOptions OptionsFromParameters()
+        {
+            var options = new SocketOptions();
+            foreach (System.Reflection.PropertyInfo property in typeof(SocketOptions).GetProperties())
+            {
+                if (!MyInvocation.BoundParameters.TryGetValue(property.Name, out object value))
+                {
+                    continue;
+                }
+
+                if (value is SwitchParameter switchValue)
+                {
+                    value = switchValue.IsPresent;
+                }
+
+                Type type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+                property.SetValue(options, Convert.ChangeType(value, type, System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            return options;
+        }
+
         /// <summary>Stops the whole call with an error about conflicting or missing parameters.</summary>
         protected void ThrowParameterError(string errorId, string message, object target = null) =>
             ThrowTerminatingError(ErrorFactory.Create(new ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target));

@@ -104,12 +104,7 @@ namespace SocketCmdlets.Commands
                 {
                     if (created)
                     {
-                        var options = new SocketOptions();
-                        if (NoDelay.IsPresent)
-                        {
-                            options.NoDelay = true;
-                        }
-
+                        SocketOptions options = OptionsFromParameters();
                         socket = Own(NetSocket.Create(SocketProtocol.Tcp, path != null ? SocketFamily.Unix : (SocketFamily?)null, options, Name));
                     }
 

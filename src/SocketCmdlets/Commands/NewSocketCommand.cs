@@ -53,15 +53,7 @@ namespace SocketCmdlets.Commands
 
         protected override void ProcessRecord()
         {
-            var options = new SocketOptions();
-            if (IsBound(nameof(NoDelay))) options.NoDelay = NoDelay.IsPresent;
-            if (IsBound(nameof(KeepAlive))) options.KeepAlive = KeepAlive.IsPresent;
-            if (IsBound(nameof(ReuseAddress))) options.ReuseAddress = ReuseAddress.IsPresent;
-            if (IsBound(nameof(Broadcast))) options.Broadcast = Broadcast.IsPresent;
-            if (IsBound(nameof(ReceiveBufferSize))) options.ReceiveBufferSize = ReceiveBufferSize;
-            if (IsBound(nameof(SendBufferSize))) options.SendBufferSize = SendBufferSize;
-            if (IsBound(nameof(Ttl))) options.Ttl = (short)Ttl;
-
+            SocketOptions options = OptionsFromParameters();
             SocketFamily? family = IsBound(nameof(AddressFamily)) ? AddressFamily : (SocketFamily?)null;
             NetSocket socket = null;
             if (Try(() => socket = Own(NetSocket.Create(Protocol, family, options, Name)), null, "create a socket", SocketOperation.Connect))

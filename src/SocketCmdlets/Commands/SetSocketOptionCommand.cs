@@ -97,7 +97,7 @@ namespace SocketCmdlets.Commands
 
         protected override void ProcessRecord()
         {
-            SocketOptions changes = Changes();
+            SocketOptions changes = OptionsFromParameters();
             foreach (NetSocket socket in ResolveSockets(Socket, ById ? Id : null))
             {
                 if (!ShouldProcess(socket.ToString(), "Set socket options"))
@@ -120,28 +120,6 @@ namespace SocketCmdlets.Commands
                     WriteObject(socket);
                 }
             }
-        }
-
-        private SocketOptions Changes()
-        {
-            var o = new SocketOptions();
-            if (IsBound(nameof(NoDelay))) o.NoDelay = NoDelay.IsPresent;
-            if (IsBound(nameof(KeepAlive))) o.KeepAlive = KeepAlive.IsPresent;
-            if (IsBound(nameof(KeepAliveTimeSec))) o.KeepAliveTimeSec = KeepAliveTimeSec;
-            if (IsBound(nameof(KeepAliveIntervalSec))) o.KeepAliveIntervalSec = KeepAliveIntervalSec;
-            if (IsBound(nameof(KeepAliveRetryCount))) o.KeepAliveRetryCount = KeepAliveRetryCount;
-            if (IsBound(nameof(ReuseAddress))) o.ReuseAddress = ReuseAddress.IsPresent;
-            if (IsBound(nameof(LingerSec))) o.LingerSec = LingerSec;
-            if (IsBound(nameof(Broadcast))) o.Broadcast = Broadcast.IsPresent;
-            if (IsBound(nameof(ReceiveBufferSize))) o.ReceiveBufferSize = ReceiveBufferSize;
-            if (IsBound(nameof(SendBufferSize))) o.SendBufferSize = SendBufferSize;
-            if (IsBound(nameof(Ttl))) o.Ttl = (short)Ttl;
-            if (IsBound(nameof(MulticastTtl))) o.MulticastTtl = MulticastTtl;
-            if (IsBound(nameof(MulticastLoopback))) o.MulticastLoopback = MulticastLoopback.IsPresent;
-            if (IsBound(nameof(DualMode))) o.DualMode = DualMode.IsPresent;
-            if (IsBound(nameof(ReceiveTimeoutSec))) o.ReceiveTimeoutSec = ReceiveTimeoutSec;
-            if (IsBound(nameof(SendTimeoutSec))) o.SendTimeoutSec = SendTimeoutSec;
-            return o;
         }
     }
 }

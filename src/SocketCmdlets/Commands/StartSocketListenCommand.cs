@@ -72,12 +72,8 @@ namespace SocketCmdlets.Commands
 
         private void ListenNew()
         {
-            var options = new SocketOptions();
+            SocketOptions options = OptionsFromParameters();
             string path = Path == null ? null : GetUnresolvedProviderPathFromPSPath(Path);
-            if (IsBound(nameof(ReuseAddress)))
-            {
-                options.ReuseAddress = ReuseAddress.IsPresent;
-            }
 
             NetSocket socket = null;
             SocketFamily? family = path != null ? SocketFamily.Unix : IsBound(nameof(AddressFamily)) ? AddressFamily : (SocketFamily?)null;
