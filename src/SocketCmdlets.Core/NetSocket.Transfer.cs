@@ -289,7 +289,8 @@ namespace SocketCmdlets
                     }
 
                     int pending = PendingBytes;
-                    if (pending - (carriageReturn?.Length ?? 0) > maxRecordLength)
+                    // The tail may hold the first bytes of a terminator (and a carriage return): they are not record.
+                    if (pending - (carriageReturn?.Length ?? 0) - (terminator.Length - 1) > maxRecordLength)
                     {
                         throw new RecordTooLongException(maxRecordLength);
                     }

@@ -399,6 +399,11 @@ namespace SocketCmdlets
             catch (Exception e) when (e is OperationCanceledException || e is SocketException)
             {
                 Observe(connect);
+                if (_state == SocketState.Closed && !(e is OperationCanceledException))
+                {
+                    throw Closed("connect");
+                }
+
                 Renew();
                 throw;
             }
@@ -563,14 +568,23 @@ namespace SocketCmdlets
         /// <summary>Waits until the socket is ready for <paramref name="mode"/>, in short slices.</summary>
         private void WaitReady(SelectMode mode, Deadline deadline, CancellationToken cancellationToken, SocketOperation operation)
         {
+            bool checkedOnce = false;
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int slice = deadline.NextSliceMilliseconds();
                 if (slice < 0)
                 {
-                    throw new SocketTimeoutException(operation, deadline.Timeout, ToString());
+                    if (checkedOnce)
+                    {
+                        throw new SocketTimeoutException(operation, deadline.Timeout, ToString());
+                    }
+
+                    // A zero timeout still looks once: what is already there is taken.
+                    slice = 0;
                 }
+
+                checkedOnce = true;
 
                 try
                 {

@@ -117,8 +117,29 @@ namespace SocketCmdlets
                 case 12001:
                     return count - (count % 4);
                 default:
-                    return count;
+                    return encoding.IsSingleByte ? count : DecoderCompleteLength(encoding, buffer, start, count);
             }
+        }
+
+        /// <summary>
+        /// For other multi-byte encodings (Shift-JIS, GBK, EUC-KR, Big5, ...): a decoder that is not flushed keeps an
+        /// incomplete last character back, one that is flushed turns it into a replacement; where the two agree, the
+        /// bytes end on a whole character.
+        /// </summary>
+        private static int DecoderCompleteLength(Encoding encoding, byte[] buffer, int start, int count)
+        {
+            for (int back = 0; back <= Math.Min(3, count - 1); back++)
+            {
+                int n = count - back;
+                int kept = encoding.GetDecoder().GetCharCount(buffer, start, n, false);
+                int flushed = encoding.GetDecoder().GetCharCount(buffer, start, n, true);
+                if (kept == flushed)
+                {
+                    return n;
+                }
+            }
+
+            return count;
         }
 
         private static int Utf8CompleteLength(byte[] buffer, int start, int count)

@@ -10,7 +10,8 @@ namespace SocketCmdlets.Commands
         private static int s_nextActivityId = 0x50C0;
 
         private readonly Cmdlet _cmdlet;
-        private readonly ProgressRecord _record;
+        private readonly int _activityId;
+        private readonly string _activity;
         private readonly long _total;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private long _lastReport = -IntervalMs;
@@ -19,7 +20,8 @@ namespace SocketCmdlets.Commands
         {
             _cmdlet = cmdlet;
             _total = total;
-            _record = new ProgressRecord(System.Threading.Interlocked.Increment(ref s_nextActivityId), activity, "Starting");
+            _activityId = System.Threading.Interlocked.Increment(ref s_nextActivityId);
+            _activity = activity;
         }
 
         /// <summary>Reports <paramref name="done"/> bytes, unless the last report was very recent.</summary>
@@ -33,22 +35,24 @@ namespace SocketCmdlets.Commands
 
             _lastReport = now;
             double seconds = now / 1000.0;
+            // A new record each time: hosts and jobs may keep the ones already written.
+            var record = new ProgressRecord(_activityId, _activity, "Working");
             string rate = seconds > 0 ? $", {done / 1048576.0 / seconds:0.0} MiB/s" : string.Empty;
             if (_total > 0)
             {
-                _record.PercentComplete = (int)(done * 100 / _total);
-                _record.StatusDescription = $"{done / 1048576.0:0.0} of {_total / 1048576.0:0.0} MiB{rate}";
+                record.PercentComplete = (int)(done * 100 / _total);
+                record.StatusDescription = $"{done / 1048576.0:0.0} of {_total / 1048576.0:0.0} MiB{rate}";
                 if (seconds > 0 && done > 0)
                 {
-                    _record.SecondsRemaining = (int)((_total - done) * seconds / done);
+                    record.SecondsRemaining = (int)((_total - done) * seconds / done);
                 }
             }
             else
             {
-                _record.StatusDescription = $"{done / 1048576.0:0.0} MiB{rate}";
+                record.StatusDescription = $"{done / 1048576.0:0.0} MiB{rate}";
             }
 
-            _cmdlet.WriteProgress(_record);
+            _cmdlet.WriteProgress(record);
         }
 
         /// <summary>Removes the progress bar.</summary>
@@ -59,8 +63,7 @@ namespace SocketCmdlets.Commands
                 return;
             }
 
-            _record.RecordType = ProgressRecordType.Completed;
-            _cmdlet.WriteProgress(_record);
+            _cmdlet.WriteProgress(new ProgressRecord(_activityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
         }
     }
 }
