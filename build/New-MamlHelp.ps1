@@ -11,7 +11,9 @@
     position, pipeline input, aliases, wildcards, enum values, visible default values) comes from the cmdlets
     themselves through Get-Command, so the help cannot contradict the code. The SYNTAX section and the yaml blocks
     of the markdown are only for people reading the markdown; a warning says when they are out of date, and
-    -UpdateMarkdown rewrites them.
+    -UpdateMarkdown rewrites them. One exception: where the code shows no default value, or only the zero of a
+    number (which for Set-SocketOption -LingerSec means "not given, unchanged", not 0), the "Default value" of the
+    markdown's yaml block is used.
 
     The script fails (throws, exit code 1 under pwsh -File) when an exported cmdlet has no markdown file, no
     synopsis, no description, fewer than two examples, an example without code, a parameter without a description,
@@ -812,8 +814,11 @@ foreach ($command in $commands) {
         if ($null -ne $described) {
             $p.Description = $described.Description
             $p.Default = $p.CodeDefault
-            if (-not $p.Default -and $described.MarkdownDefault -and $described.MarkdownDefault -ne 'None') {
-                # The code shows no default (a zero enum value, say): the markdown's yaml block may name it.
+            if ($described.MarkdownDefault -and $described.MarkdownDefault -ne 'None' -and
+                (-not $p.Default -or ($p.Default -eq '0' -and $described.MarkdownDefault -notmatch '^0\b'))) {
+                # The code shows no default (a zero enum value, say), or only the zero of a number that is not
+                # a default at all (Set-SocketOption -LingerSec: absent means unchanged, not 0): the markdown's
+                # yaml block may name it.
                 $p.Default = $described.MarkdownDefault
             }
         } else {
