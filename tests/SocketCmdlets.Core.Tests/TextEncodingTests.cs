@@ -106,6 +106,13 @@ namespace SocketCmdlets.Core.Tests
 
     public sealed class ResolveTests
     {
+        /// <summary>
+        /// "ansi" and "oem" name the culture's Windows code pages, which .NET (Core) only has once the code-pages
+        /// provider is registered. PowerShell registers it at start-up (the runspace suite checks -Encoding ansi and
+        /// oem there); the engine relies on its host for that, so these tests play the host.
+        /// </summary>
+        public ResolveTests() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
         private static int ExpectedCodePage(string name)
         {
             switch (name.ToLowerInvariant())

@@ -327,33 +327,39 @@ namespace SocketCmdlets.Tests
         public void Receive_SocketConnection_Continuous_writes_each_connection_as_it_arrives()
         {
             NetSocket listener = _ps.Own(TestNet.ListenerV4());
-            using (PowerShell ps = PowerShell.Create())
+            PowerShell ps = PowerShell.Create();
+            ps.Runspace = _ps.Runspace;
+            ps.AddScript("param($l) $l | Receive-SocketConnection -Continuous").AddArgument(listener);
+            var output = new PSDataCollection<PSObject>();
+            IAsyncResult pending = ps.BeginInvoke<PSObject, PSObject>(null, output);
+            bool stopped = false;
+            try
             {
-                ps.Runspace = _ps.Runspace;
-                ps.AddScript("param($l) $l | Receive-SocketConnection -Continuous").AddArgument(listener);
-                var output = new PSDataCollection<PSObject>();
-                IAsyncResult pending = ps.BeginInvoke<PSObject, PSObject>(null, output);
-                try
+                Connect(listener);
+                TestNet.WaitUntil(() => output.Count == 1, "the first connection is written");
+                Assert.False(pending.IsCompleted);
+                Connect(listener);
+                TestNet.WaitUntil(() => output.Count == 2, "the second connection is written");
+                Assert.False(pending.IsCompleted);
+            }
+            finally
+            {
+                // Disposed only once stopped: disposing a pipeline that will not stop waits forever.
+                stopped = ps.BeginStop(null, null).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10));
+                for (int i = 0; i < output.Count; i++)
                 {
-                    Connect(listener);
-                    TestNet.WaitUntil(() => output.Count == 1, "the first connection is written");
-                    Assert.False(pending.IsCompleted);
-                    Connect(listener);
-                    TestNet.WaitUntil(() => output.Count == 2, "the second connection is written");
-                    Assert.False(pending.IsCompleted);
+                    _ps.Own(output[i].BaseObject);
                 }
-                finally
-                {
-                    Assert.True(ps.BeginStop(null, null).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10)), "Stop did not end the loop.");
-                    foreach (PSObject peer in output)
-                    {
-                        _ps.Own(peer.BaseObject);
-                    }
-                }
+            }
 
+            Assert.True(stopped, "Stop did not end the loop.");
+            using (ps)
+            {
                 Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
-                Assert.Empty(ps.Streams.Error);
-                Assert.All(output, o => Assert.Equal(SocketState.Connected, ((NetSocket)o.BaseObject).State));
+                Assert.Equal(0, ps.Streams.Error.Count);
+                Assert.Equal(2, output.Count);
+                Assert.Equal(SocketState.Connected, ((NetSocket)output[0].BaseObject).State);
+                Assert.Equal(SocketState.Connected, ((NetSocket)output[1].BaseObject).State);
             }
         }
     }

@@ -119,22 +119,28 @@ namespace SocketCmdlets.Tests
         /// <summary>Runs a script with the given variables set first; bounded so a test cannot hang.</summary>
         public RunResult Run(string script, params (string Name, object Value)[] variables)
         {
-            using (PowerShell ps = PowerShell.Create())
+            foreach ((string name, object value) in variables)
             {
-                ps.Runspace = Runspace;
-                foreach ((string name, object value) in variables)
+                Runspace.SessionStateProxy.SetVariable(name, value);
+            }
+
+            PowerShell ps = PowerShell.Create();
+            ps.Runspace = Runspace;
+            ps.AddScript(script);
+            IAsyncResult pending = ps.BeginInvoke();
+            if (!pending.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(60)))
+            {
+                // Not disposed unless it stops: disposing a pipeline that will not stop waits forever.
+                if (ps.BeginStop(null, null).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10)))
                 {
-                    Runspace.SessionStateProxy.SetVariable(name, value);
+                    ps.Dispose();
                 }
 
-                ps.AddScript(script);
-                IAsyncResult pending = ps.BeginInvoke();
-                if (!pending.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(60)))
-                {
-                    ps.Stop();
-                    Assert.Fail("The script did not finish within 60 s: " + script);
-                }
+                Assert.Fail("The script did not finish within 60 s: " + script);
+            }
 
+            using (ps)
+            {
                 PSDataCollection<PSObject> output = ps.EndInvoke(pending);
                 return new RunResult(output, ps.Streams);
             }
