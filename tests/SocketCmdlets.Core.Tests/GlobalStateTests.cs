@@ -76,7 +76,7 @@ namespace SocketCmdlets.Core.Tests
                     BufferPool.Return(buffer);
                 }
             })).ToArray();
-            Assert.True(Task.WaitAll(workers, TestNet.TaskBound));
+            TestNet.AwaitAll(workers);
             Assert.Equal(0, clashes);
         }
 
@@ -112,7 +112,7 @@ namespace SocketCmdlets.Core.Tests
             }
         }
 
-        private static void Cycle(NetSocket listener, int i)
+        private static void Cycle(NetSocket listener, int refusingPort, int i)
         {
             NetSocket client = NetSocket.Create();
             try
@@ -120,7 +120,7 @@ namespace SocketCmdlets.Core.Tests
                 if (i % 10 == 0)
                 {
                     // A refused connect renews the underlying socket: the old one must be released.
-                    Assert.Throws<SocketException>(() => client.Connect("127.0.0.1", listener.Id % 2 == 0 ? 1 : 2, TestNet.Timeout, TestNet.Token));
+                    Assert.Throws<SocketException>(() => client.Connect("127.0.0.1", refusingPort, TestNet.Timeout, TestNet.Token));
                 }
 
                 client.Connect("127.0.0.1", listener.LocalEndPoint.Port, TestNet.Timeout, TestNet.Token);
@@ -144,11 +144,12 @@ namespace SocketCmdlets.Core.Tests
         [Fact]
         public void Thousands_of_connect_accept_close_cycles_leak_no_socket_or_handle()
         {
+            int refusingPort = TestNet.FreePort();
             using (NetSocket listener = TestNet.ListenerV4())
             {
                 for (int i = 0; i < 200; i++)
                 {
-                    Cycle(listener, i);
+                    Cycle(listener, refusingPort, i);
                 }
 
                 int registryBefore = SocketRegistry.Count;
@@ -156,7 +157,7 @@ namespace SocketCmdlets.Core.Tests
 
                 for (int i = 0; i < 3000; i++)
                 {
-                    Cycle(listener, i);
+                    Cycle(listener, refusingPort, i);
                 }
 
                 int handlesAfter = OpenHandles();

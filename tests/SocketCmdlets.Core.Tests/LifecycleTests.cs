@@ -434,54 +434,6 @@ namespace SocketCmdlets.Core.Tests
             }
         }
 
-        /// <summary>
-        /// A listener with a backlog of 1 that never accepts, with its queue full: further connects wait (the kernel
-        /// drops their SYN), which gives a connect that blocks without leaving loopback.
-        /// </summary>
-        private sealed class FullListener : IDisposable
-        {
-            private readonly List<Socket> _fillers = new List<Socket>();
-
-            public FullListener()
-            {
-                Listener = TestNet.ListenerV4(backlog: 1);
-                var attempts = new List<Task>();
-                for (int i = 0; i < 6; i++)
-                {
-                    var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                    _fillers.Add(filler);
-                    Task attempt = filler.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Listener.LocalEndPoint.Port));
-                    attempt.ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-                    attempts.Add(attempt);
-                }
-
-                // The queue is full once some connects are done and the count stays put while others still wait.
-                TestNet.WaitUntil(() => attempts.Any(a => a.IsCompleted), "a first connection is queued");
-                int done;
-                do
-                {
-                    done = attempts.Count(a => a.IsCompleted);
-                    Thread.Sleep(300);
-                }
-                while (attempts.Count(a => a.IsCompleted) != done);
-
-                if (done == attempts.Count)
-                {
-                    throw new InvalidOperationException("The listener's queue never filled, so no connect blocks here.");
-                }
-            }
-
-            public NetSocket Listener { get; }
-
-            public int Port => Listener.LocalEndPoint.Port;
-
-            public void Dispose()
-            {
-                _fillers.ForEach(f => f.Dispose());
-                Listener.Close();
-            }
-        }
-
         [Fact]
         public void A_connect_that_does_not_complete_times_out_with_SocketTimeoutException_Connect()
         {

@@ -255,7 +255,7 @@ namespace SocketCmdlets.Core.Tests
                 });
             }
 
-            Assert.True(Task.WaitAll(workers, TestNet.TaskBound));
+            TestNet.AwaitAll(workers);
             Assert.Equal(400, new HashSet<int>(ids).Count);
         }
     }

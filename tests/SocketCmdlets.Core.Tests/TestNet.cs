@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -59,6 +60,10 @@ namespace SocketCmdlets.Core.Tests
         /// <summary>Waits (bounded) for a background task.</summary>
         public static void Await(Task task) =>
             Assert.True(task.Wait(TaskBound), "The background task did not finish in time.");
+
+        /// <summary>Waits (bounded) for background tasks.</summary>
+        public static void AwaitAll(Task[] tasks) =>
+            Assert.True(Task.WaitAll(tasks, TaskBound), "The background tasks did not finish in time.");
 
         /// <summary>Waits (bounded) for a background task that must fail, and returns its exception.</summary>
         public static Exception AwaitFailure(Task task)
@@ -139,6 +144,57 @@ namespace SocketCmdlets.Core.Tests
             }
 
             return all.ToArray();
+        }
+    }
+
+    /// <summary>
+    /// A listener with a backlog of 1 that never accepts, with its queue full: further connects wait (the kernel
+    /// drops their SYN), which gives a connect that blocks without leaving loopback.
+    /// </summary>
+    internal sealed class FullListener : IDisposable
+    {
+        private readonly List<Socket> _fillers = new List<Socket>();
+
+        public FullListener()
+        {
+            Listener = TestNet.ListenerV4(backlog: 1);
+            var attempts = new List<Task>();
+            for (int i = 0; i < 6; i++)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                _fillers.Add(filler);
+                Task attempt = filler.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Listener.LocalEndPoint.Port));
+                attempt.ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                attempts.Add(attempt);
+            }
+
+            // The queue is full once some connects are done and the count stays put while others still wait.
+            TestNet.WaitUntil(() => attempts.Any(a => a.IsCompleted), "a first connection is queued");
+            // Twice in a row, so a connect that is merely slow under load is not taken for a dropped one.
+            int done = -1;
+            int stable = 0;
+            while (stable < 2)
+            {
+                Thread.Sleep(300);
+                int now = attempts.Count(a => a.IsCompleted);
+                stable = now == done ? stable + 1 : 0;
+                done = now;
+            }
+
+            if (done == attempts.Count)
+            {
+                throw new InvalidOperationException("The listener's queue never filled, so no connect blocks here.");
+            }
+        }
+
+        public NetSocket Listener { get; }
+
+        public int Port => Listener.LocalEndPoint.Port;
+
+        public void Dispose()
+        {
+            _fillers.ForEach(f => f.Dispose());
+            Listener.Close();
         }
     }
 }

@@ -17,12 +17,16 @@ namespace SocketCmdlets.Tests
         {
             using (Pair pair = Pair.Open())
             {
+                TestNet.Send(pair.Client, "12345");
+                TestNet.Receive(pair.Server, 5);
                 RunResult result = _ps.Run("$a, $b | Close-Socket -Verbose", ("a", pair.Client), ("b", pair.Server)).NoErrors();
                 Assert.Empty(result.Output);
                 Assert.Equal(SocketState.Closed, pair.Client.State);
                 Assert.Equal(SocketState.Closed, pair.Server.State);
                 Assert.Null(SocketRegistry.Find(pair.Client.Id));
-                Assert.Contains(result.Verbose, v => v.StartsWith($"Closed socket {pair.Client.Id}", StringComparison.Ordinal) && v.Contains(NetSocket.Format(pair.Client.RemoteEndPoint)));
+                Assert.Contains(result.Verbose, v => v.StartsWith($"Closed socket {pair.Client.Id}", StringComparison.Ordinal)
+                    && v.Contains(NetSocket.Format(pair.Client.RemoteEndPoint)) && v.Contains("sent 5 and received 0 bytes"));
+                Assert.Contains(result.Verbose, v => v.StartsWith($"Closed socket {pair.Server.Id}", StringComparison.Ordinal) && v.Contains("sent 0 and received 5 bytes"));
             }
         }
 

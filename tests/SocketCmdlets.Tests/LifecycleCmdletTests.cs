@@ -195,6 +195,17 @@ namespace SocketCmdlets.Tests
         }
 
         [Fact]
+        public void Start_SocketListen_Port_errors_name_the_endpoint_as_target()
+        {
+            // STYLE.md: "Target: the socket, else the endpoint." The shortcut's socket is closed again, so the endpoint.
+            NetSocket holder = _ps.Own(TestNet.ListenerV4());
+            RunResult result = _ps.Run($"Start-SocketListen -Port {holder.LocalEndPoint.Port} -Address 127.0.0.1");
+            ErrorRecord error = Assert.Single(result.Errors);
+            Assert.NotNull(error.TargetObject);
+            Assert.Contains(holder.LocalEndPoint.Port.ToString(), error.TargetObject.ToString());
+        }
+
+        [Fact]
         public void Start_SocketListen_before_bind_is_InvalidSocketState_and_says_so()
         {
             NetSocket socket = _ps.Own(NetSocket.Create());
@@ -356,7 +367,7 @@ namespace SocketCmdlets.Tests
             using (ps)
             {
                 Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
-                Assert.Equal(0, ps.Streams.Error.Count);
+                Assert.True(ps.Streams.Error.Count == 0, "The stopped loop wrote errors.");
                 Assert.Equal(2, output.Count);
                 Assert.Equal(SocketState.Connected, ((NetSocket)output[0].BaseObject).State);
                 Assert.Equal(SocketState.Connected, ((NetSocket)output[1].BaseObject).State);

@@ -115,7 +115,7 @@ namespace SocketCmdlets.Tests
                 Client.Close(CloseDirection.Send);
             });
             RunResult result = Receive("-ToEnd").NoErrors();
-            Assert.True(sender.Wait(TestNet.Bound));
+            TestNet.Await(sender);
             Assert.All(result.Objects, o => Assert.IsType<string>(o));
             Assert.Equal("chunk0;chunk1;chunk2;chunk3;chunk4;", string.Concat(result.Objects));
         }
@@ -152,6 +152,20 @@ namespace SocketCmdlets.Tests
         }
 
         [Fact]
+        public void A_double_byte_character_split_across_two_sends_decodes_correctly_with_a_code_page()
+        {
+            // Shift-JIS, by code page number: 日本 is 93 FA 96 7B; the first read ends after the lead byte of 本.
+            byte[] bytes = Encoding.GetEncoding(932).GetBytes("日本");
+            Client.Send(bytes, 0, 3, TestNet.Timeout, TestNet.Token);
+            TestNet.WaitUntil(() => Server.Socket.Available == 3, "the first part has arrived");
+            RunResult first = Receive("-Encoding 932").NoErrors();
+            Client.Send(bytes, 3, 1, TestNet.Timeout, TestNet.Token);
+            Client.Close(CloseDirection.Send);
+            RunResult rest = Receive("-Encoding 932 -ToEnd").NoErrors();
+            Assert.Equal("日本", string.Concat(first.Objects.Concat(rest.Objects)));
+        }
+
+        [Fact]
         public void Verbose_mentions_the_peer_and_the_byte_count()
         {
             SendAndSettle("12345678");
@@ -171,9 +185,13 @@ namespace SocketCmdlets.Tests
                 new Random(3).NextBytes(data);
                 Task sender = Task.Run(() => TestNet.Send(Client, data.Concat(Encoding.ASCII.GetBytes("after")).ToArray()));
                 RunResult result = _ps.Run($"$s | Receive-SocketData -OutFile $p -ByteCount {data.Length}", ("s", Server), ("p", path)).NoErrors();
-                Assert.True(sender.Wait(TestNet.Bound));
+                TestNet.Await(sender);
                 Assert.Empty(result.Output);
                 Assert.True(data.SequenceEqual(File.ReadAllBytes(path)));
+                // A progress bar about the file, removed at the end.
+                Assert.NotEmpty(result.Progress);
+                Assert.All(result.Progress, p => Assert.Contains(Path.GetFileName(path), p.Activity));
+                Assert.Equal(ProgressRecordType.Completed, result.Progress.Last().RecordType);
                 Assert.Equal("after", Receive("-ByteCount 5").NoErrors().Single<string>());
             }
             finally

@@ -42,7 +42,7 @@ $client, $peer, $server | Close-Socket
             Assert.Equal(client.LocalEndPoint, peer.RemoteEndPoint);
             Assert.Equal(5, client.BytesSent);
             Assert.Equal(5, peer.BytesReceived);
-            Assert.Equal(0, ((ArrayList)_ps.Runspace.SessionStateProxy.GetVariable("Error")).Count);
+            Assert.Empty((ArrayList)_ps.Runspace.SessionStateProxy.GetVariable("Error"));
         }
 
         [Fact]

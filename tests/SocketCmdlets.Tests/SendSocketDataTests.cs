@@ -127,9 +127,12 @@ namespace SocketCmdlets.Tests
             {
                 Task<byte[]> reader = Task.Run(() => TestNet.Receive(Server, data.Length));
                 RunResult result = _ps.Run("Send-SocketData -Socket $c -Path $p -Verbose", ("c", Client), ("p", path)).NoErrors();
-                Assert.True(reader.Wait(TestNet.Bound));
-                Assert.True(data.SequenceEqual(reader.Result));
+                Assert.True(data.SequenceEqual(TestNet.Await(reader)));
                 Assert.Contains(result.Verbose, v => v.Contains($"Sent {data.Length} bytes") && v.Contains(path));
+                // A progress bar about the file, removed at the end.
+                Assert.NotEmpty(result.Progress);
+                Assert.All(result.Progress, p => Assert.Contains(Path.GetFileName(path), p.Activity));
+                Assert.Equal(ProgressRecordType.Completed, result.Progress.Last().RecordType);
             }
             finally
             {
