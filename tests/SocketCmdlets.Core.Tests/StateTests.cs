@@ -201,6 +201,22 @@ namespace SocketCmdlets.Core.Tests
         }
 
         [Fact]
+        public void A_reset_by_the_peer_is_a_ConnectionReset_SocketException_for_receive_and_send()
+        {
+            using (Pair pair = Pair.Open())
+            {
+                // Linger 0: closing sends RST instead of FIN.
+                pair.Server.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+                pair.Server.Close();
+                var receive = Assert.Throws<System.Net.Sockets.SocketException>(() => pair.Client.ReceiveExactly(1, TestNet.Timeout, TestNet.Token));
+                Assert.Equal(System.Net.Sockets.SocketError.ConnectionReset, receive.SocketErrorCode);
+
+                var send = Assert.Throws<System.Net.Sockets.SocketException>(() => pair.Client.Send(new byte[1000], TestNet.Timeout, TestNet.Token));
+                Assert.Contains(send.SocketErrorCode, new[] { System.Net.Sockets.SocketError.ConnectionReset, System.Net.Sockets.SocketError.Shutdown, System.Net.Sockets.SocketError.ConnectionAborted });
+            }
+        }
+
+        [Fact]
         public void Endpoint_helpers_normalise_and_format()
         {
             IPEndPoint mapped = new IPEndPoint(IPAddress.Parse("::ffff:127.0.0.1"), 80);

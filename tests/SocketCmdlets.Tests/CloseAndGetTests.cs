@@ -131,6 +131,17 @@ namespace SocketCmdlets.Tests
         }
 
         [Fact]
+        public void Sockets_piped_to_Get_Socket_come_back_while_open()
+        {
+            NetSocket open = _ps.Own(NetSocket.Create());
+            NetSocket named = _ps.Own(NetSocket.Create(name: "piped-" + Guid.NewGuid().ToString("N")));
+            NetSocket closed = NetSocket.Create();
+            closed.Close();
+            RunResult result = _ps.Run("$a, $b, $c | Get-Socket", ("a", open), ("b", named), ("c", closed)).NoErrors();
+            Assert.Equal(new object[] { open, named }, result.Objects);
+        }
+
+        [Fact]
         public void Get_Socket_rejects_an_unknown_state()
         {
             RunResult result = _ps.Run("Get-Socket -State Sleeping");

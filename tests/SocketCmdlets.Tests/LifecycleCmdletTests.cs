@@ -132,6 +132,15 @@ namespace SocketCmdlets.Tests
         }
 
         [Fact]
+        public void Register_SocketBinding_to_an_address_of_the_other_family_is_AddressFamilyMismatch()
+        {
+            NetSocket socket = _ps.Own(NetSocket.Create(SocketProtocol.Tcp, SocketFamily.InterNetwork));
+            RunResult result = _ps.Run("$s | Register-SocketBinding -Address '::1'", ("s", socket));
+            TestNet.AssertError(Assert.Single(result.Errors), "AddressFamilyMismatch", "RegisterSocketBindingCommand", ErrorCategory.InvalidArgument, socket);
+            Assert.Equal(SocketState.Created, socket.State);
+        }
+
+        [Fact]
         public void Register_SocketBinding_twice_is_InvalidSocketState()
         {
             NetSocket socket = _ps.Own(NetSocket.Create());
@@ -373,6 +382,31 @@ namespace SocketCmdlets.Tests
                 Assert.Equal(SocketState.Connected, ((NetSocket)output[1].BaseObject).State);
             }
         }
+
+        [Fact]
+        public void Receive_SocketConnection_Continuous_ends_without_error_when_the_listener_closes()
+        {
+            // The -Continuous help: "Accept connections until Ctrl+C, the end of the pipeline or the listener closes."
+            NetSocket listener = TestNet.ListenerV4();
+            PowerShell ps = PowerShell.Create();
+            ps.Runspace = _ps.Runspace;
+            ps.AddScript("param($l) $l | Receive-SocketConnection -Continuous -Verbose").AddArgument(listener);
+            IAsyncResult pending = ps.BeginInvoke();
+            TestNet.WaitUntil(() => ps.Streams.Verbose.Count > 0, "the loop waits");
+            listener.Close();
+            bool ended = pending.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10));
+            if (!ended && ps.BeginStop(null, null).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10)))
+            {
+                ps.Dispose();
+            }
+
+            Assert.True(ended, "The loop did not end when its listener closed.");
+            using (ps)
+            {
+                string errors = string.Join(" | ", Enumerable.Range(0, ps.Streams.Error.Count).Select(i => ps.Streams.Error[i].FullyQualifiedErrorId));
+                Assert.True(ps.Streams.Error.Count == 0, "Errors: " + errors);
+            }
+        }
     }
 
     public sealed class ConnectSocketTests : IClassFixture<RunspaceFixture>
@@ -476,6 +510,16 @@ namespace SocketCmdlets.Tests
                 TestNet.AssertError(Assert.Single(result.Errors), "ConnectTimeout", "ConnectSocketCommand", ErrorCategory.OperationTimeout, socket);
                 Assert.Equal(SocketState.Created, socket.State);
             }
+        }
+
+        [Fact]
+        public void Connect_Socket_of_an_IPv4_socket_to_an_IPv6_address_is_AddressFamilyMismatch()
+        {
+            NetSocket socket = _ps.Own(NetSocket.Create(SocketProtocol.Tcp, SocketFamily.InterNetwork));
+            RunResult result = _ps.Run("$s | Connect-Socket -ComputerName '::1' -Port 80", ("s", socket));
+            ErrorRecord error = Assert.Single(result.Errors);
+            TestNet.AssertError(error, "AddressFamilyMismatch", "ConnectSocketCommand", ErrorCategory.InvalidArgument, socket);
+            Assert.Contains("[::1]:80", error.ErrorDetails.Message);
         }
 
         [Fact]

@@ -252,6 +252,20 @@ namespace SocketCmdlets.Tests
         }
 
         [Fact]
+        public void A_reset_by_the_peer_is_ConnectionReset_for_receive_and_send()
+        {
+            Client.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+            Client.Close();
+            RunResult receive = Receive("");
+            ErrorRecord error = Assert.Single(receive.Errors);
+            TestNet.AssertError(error, "ConnectionReset", "ReceiveSocketDataCommand", ErrorCategory.ConnectionError, Server);
+            Assert.Contains(NetSocket.Format(Server.RemoteEndPoint), error.ErrorDetails.Message);
+
+            RunResult send = _ps.Run("$s | Send-SocketData -Data 'x'", ("s", Server));
+            TestNet.AssertError(Assert.Single(send.Errors), "ConnectionReset", "SendSocketDataCommand", ErrorCategory.ConnectionError, Server);
+        }
+
+        [Fact]
         public void Receiving_on_a_socket_that_is_not_connected_is_InvalidSocketState()
         {
             NetSocket socket = _ps.Own(NetSocket.Create());
