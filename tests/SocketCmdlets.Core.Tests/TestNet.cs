@@ -1,0 +1,200 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace SocketCmdlets.Core.Tests
+{
+    /// <summary>
+    /// Tests that look at process-wide state (the registry count, CloseAll, the buffer pool, open descriptors) run
+    /// here, one at a time and after the parallel collections.
+    /// </summary>
+    [CollectionDefinition(Name, DisableParallelization = true)]
+    public sealed class GlobalStateCollection
+    {
+        public const string Name = "Global state";
+    }
+
+    /// <summary>Loopback helpers. Every wait has a bound, so no test can hang.</summary>
+    internal static class TestNet
+    {
+        /// <summary>The timeout handed to engine calls that are expected to succeed.</summary>
+        public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+        /// <summary>How long a test waits for a background task before it fails.</summary>
+        public static readonly TimeSpan TaskBound = TimeSpan.FromSeconds(20);
+
+        /// <summary>A token that cancels itself after a while, as a last resort against hangs.</summary>
+        public static CancellationToken Token => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+
+        /// <summary>An IPv4 listener on 127.0.0.1, port 0.</summary>
+        public static NetSocket ListenerV4(int backlog = 0) =>
+            NetSocket.Create(SocketProtocol.Tcp, SocketFamily.InterNetwork).Bind(IPAddress.Loopback, 0).Listen(backlog);
+
+        /// <summary>An IPv6-only listener on ::1, port 0.</summary>
+        public static NetSocket ListenerV6() =>
+            NetSocket.Create(SocketProtocol.Tcp, SocketFamily.InterNetworkV6).Bind(IPAddress.IPv6Loopback, 0).Listen();
+
+        /// <summary>A port nobody listens on: bound, then released.</summary>
+        public static int FreePort()
+        {
+            using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+            {
+                probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                return ((IPEndPoint)probe.LocalEndPoint).Port;
+            }
+        }
+
+        /// <summary>Waits (bounded) for a background task and returns its result.</summary>
+        public static T Await<T>(Task<T> task)
+        {
+            Assert.True(task.Wait(TaskBound), "The background task did not finish in time.");
+            return task.Result;
+        }
+
+        /// <summary>Waits (bounded) for a background task.</summary>
+        public static void Await(Task task) =>
+            Assert.True(task.Wait(TaskBound), "The background task did not finish in time.");
+
+        /// <summary>Waits (bounded) for background tasks.</summary>
+        public static void AwaitAll(Task[] tasks) =>
+            Assert.True(Task.WaitAll(tasks, TaskBound), "The background tasks did not finish in time.");
+
+        /// <summary>Waits (bounded) for a background task that must fail, and returns its exception.</summary>
+        public static Exception AwaitFailure(Task task)
+        {
+            Assert.True(((IAsyncResult)task).AsyncWaitHandle.WaitOne(TaskBound), "The background task did not finish in time.");
+            Assert.True(task.IsFaulted || task.IsCanceled, "The background task was expected to fail.");
+            return task.Exception?.InnerException ?? new TaskCanceledException(task);
+        }
+
+        /// <summary>Polls (bounded) until <paramref name="condition"/> holds.</summary>
+        public static void WaitUntil(Func<bool> condition, string what)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!condition())
+            {
+                Assert.True(clock.Elapsed < TaskBound, "Timed out waiting until " + what + ".");
+                Thread.Sleep(10);
+            }
+        }
+
+        public static Task<T> Run<T>(Func<T> body) => Task.Factory.StartNew(body, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        public static Task Run(Action body) => Task.Factory.StartNew(body, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>A listener, a client connected to it and the accepted peer; disposing closes all three.</summary>
+    internal sealed class Pair : IDisposable
+    {
+        private Pair(NetSocket listener, NetSocket client, NetSocket server)
+        {
+            Listener = listener;
+            Client = client;
+            Server = server;
+        }
+
+        public NetSocket Listener { get; }
+
+        public NetSocket Client { get; }
+
+        public NetSocket Server { get; }
+
+        /// <summary>A dual-mode client connected to an IPv4 listener on 127.0.0.1 (or IPv6 on ::1).</summary>
+        public static Pair Open(bool ipv6 = false, SocketOptions clientOptions = null, SocketOptions listenerOptions = null)
+        {
+            SocketFamily family = ipv6 ? SocketFamily.InterNetworkV6 : SocketFamily.InterNetwork;
+            NetSocket listener = NetSocket.Create(SocketProtocol.Tcp, family, listenerOptions)
+                .Bind(ipv6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 0)
+                .Listen();
+            NetSocket client = NetSocket.Create(SocketProtocol.Tcp, null, clientOptions);
+            client.Connect(ipv6 ? "::1" : "127.0.0.1", listener.LocalEndPoint.Port, TestNet.Timeout, TestNet.Token);
+            NetSocket server = listener.Accept(TestNet.Timeout, TestNet.Token);
+            return new Pair(listener, client, server);
+        }
+
+        public void Dispose()
+        {
+            Client.Close();
+            Server.Close();
+            Listener.Close();
+        }
+    }
+
+    internal static class Bytes
+    {
+        public static byte[] Random(int length, int seed)
+        {
+            var data = new byte[length];
+            new Random(seed).NextBytes(data);
+            return data;
+        }
+
+        public static byte[] Concat(IEnumerable<byte[]> parts)
+        {
+            var all = new List<byte>();
+            foreach (byte[] part in parts)
+            {
+                all.AddRange(part);
+            }
+
+            return all.ToArray();
+        }
+    }
+
+    /// <summary>
+    /// A listener with a backlog of 1 that never accepts, with its queue full: further connects wait (the kernel
+    /// drops their SYN), which gives a connect that blocks without leaving loopback.
+    /// </summary>
+    internal sealed class FullListener : IDisposable
+    {
+        private readonly List<Socket> _fillers = new List<Socket>();
+
+        public FullListener()
+        {
+            Listener = TestNet.ListenerV4(backlog: 1);
+            var attempts = new List<Task>();
+            for (int i = 0; i < 6; i++)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                _fillers.Add(filler);
+                Task attempt = filler.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Listener.LocalEndPoint.Port));
+                attempt.ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                attempts.Add(attempt);
+            }
+
+            // The queue is full once some connects are done and the count stays put while others still wait.
+            TestNet.WaitUntil(() => attempts.Any(a => a.IsCompleted), "a first connection is queued");
+            // Twice in a row, so a connect that is merely slow under load is not taken for a dropped one.
+            int done = -1;
+            int stable = 0;
+            while (stable < 2)
+            {
+                Thread.Sleep(300);
+                int now = attempts.Count(a => a.IsCompleted);
+                stable = now == done ? stable + 1 : 0;
+                done = now;
+            }
+
+            if (done == attempts.Count)
+            {
+                throw new InvalidOperationException("The listener's queue never filled, so no connect blocks here.");
+            }
+        }
+
+        public NetSocket Listener { get; }
+
+        public int Port => Listener.LocalEndPoint.Port;
+
+        public void Dispose()
+        {
+            _fillers.ForEach(f => f.Dispose());
+            Listener.Close();
+        }
+    }
+}

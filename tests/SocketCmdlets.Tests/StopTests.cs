@@ -1,0 +1,145 @@
+using System;
+using System.Collections;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using Xunit;
+
+namespace SocketCmdlets.Tests
+{
+    /// <summary>Ctrl+C: a blocked call stops within a generous bound and leaves no error behind.</summary>
+    public sealed class StopTests : IClassFixture<RunspaceFixture>
+    {
+        private static readonly TimeSpan s_stopBound = TimeSpan.FromSeconds(10);
+
+        private readonly RunspaceFixture _ps;
+
+        public StopTests(RunspaceFixture ps) => _ps = ps;
+
+        /// <summary>
+        /// Starts <paramref name="script"/>, waits (bounded) until <paramref name="blocked"/> says it waits, stops it and
+        /// checks it ended, stopped, with no error record in its streams or in $Error.
+        /// </summary>
+        private void StopWhileBlocked(string script, Func<PowerShell, bool> blocked, params (string Name, object Value)[] variables)
+        {
+            _ps.Run("$Error.Clear()").NoErrors();
+
+            // Not disposed by a using block: disposing a PowerShell whose pipeline will not stop waits forever, and a
+            // test must fail rather than hang.
+            PowerShell ps = PowerShell.Create();
+            ps.Runspace = _ps.Runspace;
+            foreach ((string name, object value) in variables)
+            {
+                _ps.Runspace.SessionStateProxy.SetVariable(name, value);
+            }
+
+            ps.AddScript(script);
+            IAsyncResult pending = ps.BeginInvoke();
+            bool stopped = false;
+            try
+            {
+                TestNet.WaitUntil(() => blocked(ps) || pending.IsCompleted, "the call waits");
+                Assert.False(pending.IsCompleted, "The call ended before it was stopped: " + Errors(ps));
+
+                // Still blocked a little later: it really waits.
+                Thread.Sleep(200);
+                Assert.False(pending.IsCompleted, "The call ended before it was stopped: " + Errors(ps));
+            }
+            finally
+            {
+                stopped = ps.BeginStop(null, null).AsyncWaitHandle.WaitOne(s_stopBound);
+                if (stopped)
+                {
+                    ps.Dispose();
+                }
+            }
+
+            Assert.True(stopped, "The call did not stop within " + s_stopBound + ".");
+            Assert.True(pending.AsyncWaitHandle.WaitOne(s_stopBound));
+            Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
+            Assert.True(ps.Streams.Error.Count == 0, "Errors: " + Errors(ps));
+
+            var errors = (ArrayList)_ps.Runspace.SessionStateProxy.GetVariable("Error");
+            Assert.True(errors.Count == 0, "$Error holds: " + string.Join(" | ", errors.Cast<object>()));
+        }
+
+        /// <summary>
+        /// The error stream as text. By index: enumerating a PSDataCollection of a running pipeline blocks until the
+        /// pipeline ends.
+        /// </summary>
+        private static string Errors(PowerShell ps) =>
+            string.Join(" | ", Enumerable.Range(0, ps.Streams.Error.Count).Select(i => ps.Streams.Error[i].FullyQualifiedErrorId + ": " + ps.Streams.Error[i]));
+
+        private static bool SaysItWaits(PowerShell ps) => ps.Streams.Verbose.Count > 0;
+
+        [Fact]
+        public void Ctrl_C_ends_a_blocked_Receive_SocketData_and_the_socket_stays_usable()
+        {
+            using (Pair pair = Pair.Open())
+            {
+                StopWhileBlocked("$s | Receive-SocketData -Verbose", SaysItWaits, ("s", pair.Server));
+                Assert.Equal(SocketState.Connected, pair.Server.State);
+
+                TestNet.Send(pair.Client, "after");
+                Assert.Equal("after", _ps.Run("$s | Receive-SocketData -TimeoutSec 10", ("s", pair.Server)).NoErrors().Single<string>());
+            }
+        }
+
+        [Fact]
+        public void Ctrl_C_ends_a_blocked_Receive_SocketData_Line_with_a_partial_record_kept()
+        {
+            using (Pair pair = Pair.Open())
+            {
+                TestNet.Send(pair.Client, "partial");
+                StopWhileBlocked("$s | Receive-SocketData -Line -Verbose", ps => SaysItWaits(ps) && pair.Server.BytesReceived == 7, ("s", pair.Server));
+                TestNet.Send(pair.Client, " line\n");
+                Assert.Equal("partial line", _ps.Run("$s | Receive-SocketData -Line -TimeoutSec 10", ("s", pair.Server)).NoErrors().Single<string>());
+            }
+        }
+
+        [Fact]
+        public void Ctrl_C_ends_a_blocked_Receive_SocketConnection()
+        {
+            NetSocket listener = _ps.Own(TestNet.ListenerV4());
+            StopWhileBlocked("$l | Receive-SocketConnection -Verbose", SaysItWaits, ("l", listener));
+            Assert.Equal(SocketState.Listening, listener.State);
+        }
+
+        [Fact]
+        public void Ctrl_C_ends_a_blocked_Receive_SocketConnection_Continuous()
+        {
+            NetSocket listener = _ps.Own(TestNet.ListenerV4());
+            StopWhileBlocked("$l | Receive-SocketConnection -Continuous -Verbose", SaysItWaits, ("l", listener));
+        }
+
+        [Fact]
+        public void Ctrl_C_ends_a_blocked_Connect_Socket_and_closes_the_socket_it_made()
+        {
+            using (var full = new FullListener())
+            {
+                string name = "stopped-" + Guid.NewGuid().ToString("N");
+                StopWhileBlocked($"Connect-Socket -ComputerName 127.0.0.1 -Port {full.Port} -Name {name} -Verbose", SaysItWaits);
+                Assert.DoesNotContain(SocketRegistry.Snapshot(), s => s.Name == name);
+            }
+        }
+
+        [Fact]
+        public void Ctrl_C_ends_a_Send_SocketData_the_peer_does_not_read()
+        {
+            using (Pair pair = Pair.Open())
+            {
+                byte[] big = new byte[64 * 1024 * 1024];
+                long sent = 0;
+                StopWhileBlocked("Send-SocketData -Socket $c -Data $d", _ =>
+                {
+                    // Blocked once the count stops moving.
+                    long now = pair.Client.BytesSent;
+                    bool stuck = now > 0 && now == Interlocked.Exchange(ref sent, now);
+                    Thread.Sleep(100);
+                    return stuck;
+                }, ("c", pair.Client), ("d", big));
+                Assert.True(pair.Client.BytesSent < big.Length);
+            }
+        }
+    }
+}
