@@ -27,12 +27,16 @@ namespace SocketCmdlets
     /// <summary>A blocking socket operation did not complete within its timeout.</summary>
     public sealed class SocketTimeoutException : TimeoutException
     {
-        public SocketTimeoutException(SocketOperation operation, TimeSpan timeout, string where)
+        public SocketTimeoutException(SocketOperation operation, TimeSpan timeout, string where, string whatDidNotHappen = null)
             : base($"{operation} timed out after {timeout.TotalSeconds:0.###} s ({where}).")
         {
             Operation = operation;
             Timeout = timeout;
+            WhatDidNotHappen = whatDidNotHappen;
         }
+
+        /// <summary>What did not happen in time, for messages ("the TLS handshake did not finish"), when it is not the operation's usual event.</summary>
+        public string WhatDidNotHappen { get; }
 
         /// <summary>The operation that timed out.</summary>
         public SocketOperation Operation { get; }

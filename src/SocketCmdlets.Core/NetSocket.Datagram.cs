@@ -66,7 +66,7 @@ namespace SocketCmdlets
             {
                 if (destination.Port == 0)
                 {
-                    throw new ArgumentOutOfRangeException(nameof(destination), destination.Port, "A datagram cannot be sent to port 0: give the port the receiver is bound to (1-65535).");
+                    throw new ArgumentException("A datagram cannot be sent to port 0: give the port the receiver is bound to (1-65535).");
                 }
 
                 CheckFamily(destination.Address);
@@ -186,6 +186,16 @@ namespace SocketCmdlets
             lock (_gate)
             {
                 RequireState(leave ? "leave a multicast group" : "join a multicast group", "the socket was closed.", SocketState.Created, SocketState.Bound, SocketState.Connected);
+                if (!leave && _groups.ContainsKey(group))
+                {
+                    throw new InvalidSocketStateException(this, $"join {group}", "it is already a member of that group.");
+                }
+
+                if (leave && !_groups.ContainsKey(group))
+                {
+                    throw new InvalidSocketStateException(this, $"leave {group}", "it is not a member of that group (Add-SocketMulticastGroup joins one).");
+                }
+
                 SocketOptionName name = leave ? SocketOptionName.DropMembership : SocketOptionName.AddMembership;
                 if (leave && localAddress == null && interfaceIndex == 0 && _groups.TryGetValue(group, out var joined))
                 {

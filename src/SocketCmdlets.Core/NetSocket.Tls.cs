@@ -109,7 +109,7 @@ namespace SocketCmdlets
             {
                 if (!deadline.Wait(handshake, cancellationToken))
                 {
-                    throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, $"TLS handshake on {this}");
+                    throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, $"TLS handshake on {this}", "the TLS handshake did not finish (the peer may not speak TLS, or not answer)");
                 }
             }
             catch (Exception e) when (!(e is SocketTimeoutException) && !(e is OperationCanceledException))
@@ -121,7 +121,7 @@ namespace SocketCmdlets
                     throw new CertificateValidationException(failures.Describe(targetHost, options.IsServer), failures.Errors, e);
                 }
 
-                throw new TlsHandshakeException($"The TLS handshake failed: {Innermost(e).Message}", e);
+                throw new TlsHandshakeException($"The TLS handshake failed: {Innermost(e).Message.TrimEnd('.')}.", e);
             }
             catch
             {

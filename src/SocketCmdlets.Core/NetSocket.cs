@@ -162,6 +162,12 @@ namespace SocketCmdlets
                     socket.DualMode = true;
                 }
 
+                if (protocol == SocketProtocol.Udp && System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows))
+                {
+                    // SIO_UDP_CONNRESET off: on Windows an ICMP port-unreachable would otherwise fail the next receive.
+                    socket.IOControl(unchecked((int)0x9800000C), new byte[4], null);
+                }
+
                 options.Apply(socket);
                 socket.Blocking = false;
                 return socket;
@@ -549,7 +555,7 @@ namespace SocketCmdlets
             SocketState state = _state;
             if (Array.IndexOf(allowed, state) < 0)
             {
-                throw new InvalidSocketStateException(this, operation, state == SocketState.Closed ? "it was closed; create a new socket." : requirement);
+                throw new InvalidSocketStateException(this, operation, state == SocketState.Closed ? "create a new socket." : requirement);
             }
         }
 

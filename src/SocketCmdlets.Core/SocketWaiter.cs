@@ -12,7 +12,7 @@ namespace SocketCmdlets
         /// <summary>
         /// Waits until at least one socket is readable (data, buffered data, end of stream, or a pending connection on
         /// a listener) or writable, as asked, and returns those that are; an empty list when the timeout passes.
-        /// Closed sockets are left out (see <paramref name="onClosed"/>).
+        /// Closed sockets, and stream sockets neither connected nor listening, are left out (see <paramref name="onClosed"/>).
         /// </summary>
         public static IList<NetSocket> Wait(IEnumerable<NetSocket> sockets, bool read, bool write, TimeSpan timeout, CancellationToken cancellationToken, Action<NetSocket> onClosed = null)
         {
@@ -24,8 +24,9 @@ namespace SocketCmdlets
             var open = new List<NetSocket>();
             foreach (NetSocket socket in (sockets ?? Enumerable.Empty<NetSocket>()).Where(s => s != null).Distinct())
             {
-                if (socket.State == SocketState.Closed)
+                if (socket.State == SocketState.Closed || (socket.State == SocketState.Created && socket.Protocol == SocketProtocol.Tcp))
                 {
+                    // A closed socket, or a stream socket neither connected nor listening, can never become ready.
                     onClosed?.Invoke(socket);
                 }
                 else

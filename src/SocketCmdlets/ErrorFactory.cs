@@ -45,7 +45,7 @@ namespace SocketCmdlets.Commands
                     return Create(e, "InvalidSocketState", ErrorCategory.InvalidOperation, target ?? state.Socket, state.Message);
                 case SocketTimeoutException timeout:
                     return Create(e, timeout.Operation + "Timeout", ErrorCategory.OperationTimeout, target,
-                        prefix + $"no {Noun(timeout.Operation)} within {timeout.Timeout.TotalSeconds:0.###} s. {TimeoutAdvice(timeout.Operation)}");
+                        prefix + $"{timeout.WhatDidNotHappen ?? "no " + Noun(timeout.Operation)} within {timeout.Timeout.TotalSeconds:0.###} s. {TimeoutAdvice(timeout.Operation)}");
                 case RecordTooLongException tooLong:
                     return Create(e, "RecordTooLong", ErrorCategory.LimitsExceeded, target,
                         prefix + $"no terminator arrived within {tooLong.Limit} bytes (-MaxRecordLength). The data stays buffered: raise -MaxRecordLength, check -Delimiter, or read it with -ByteCount.");
@@ -124,7 +124,7 @@ namespace SocketCmdlets.Commands
                         prefix + "the network or host cannot be reached. Check the address and the routes.");
                 case SocketError.AccessDenied:
                     return Create(e, "AccessDenied", ErrorCategory.PermissionDenied, target,
-                        prefix + "access was denied. Ports below 1024 may need elevated rights.");
+                        prefix + "the system denied it. Binding to a port below 1024 may need elevated rights; sending to a broadcast address needs -Broadcast (New-Socket or Set-SocketOption).");
                 default:
                     return Create(e, "SocketError", ErrorCategory.ConnectionError, target,
                         prefix + $"{e.Message} ({e.SocketErrorCode}).");

@@ -115,16 +115,19 @@ namespace SocketCmdlets.Commands
                     }
                     else
                     {
+                        var clock = System.Diagnostics.Stopwatch.StartNew();
                         socket.Connect(ComputerName, Port, ToTimeout(TimeoutSec), StopToken, Trace);
                         if (UseTls.IsPresent)
                         {
+                            // -TimeoutSec bounds the whole call: the handshake gets what the connect left.
+                            System.TimeSpan left = TimeoutSec <= 0 ? ToTimeout(0) : System.TimeSpan.FromSeconds(System.Math.Max(0.001, TimeoutSec - clock.Elapsed.TotalSeconds));
                             var tls = new TlsOptions
                             {
                                 TargetHost = TargetHost ?? ComputerName,
                                 SkipCertificateCheck = SkipCertificateCheck.IsPresent,
                                 ApplicationProtocols = ApplicationProtocol,
                             };
-                            socket.Protect(tls, ToTimeout(TimeoutSec), StopToken, Trace);
+                            socket.Protect(tls, left, StopToken, Trace);
                         }
                     }
                 }, (object)socket ?? where, $"connect to {where}", SocketOperation.Connect);

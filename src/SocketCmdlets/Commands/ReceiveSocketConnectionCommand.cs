@@ -56,7 +56,7 @@ namespace SocketCmdlets.Commands
             {
                 if (VerboseEnabled)
                 {
-                    WriteVerbose($"Waiting for a connection on {NetSocket.Format(listener.LocalEndPoint)} (socket {listener.Id}{(TimeoutSec > 0 ? $", timeout {TimeoutSec} s" : string.Empty)}).");
+                    WriteVerbose($"Waiting for a connection on {(listener.LocalPath ?? NetSocket.Format(listener.LocalEndPoint))} (socket {listener.Id}{(TimeoutSec > 0 ? $", timeout {TimeoutSec} s" : string.Empty)}).");
                 }
 
                 NetSocket peer = null;
@@ -68,7 +68,7 @@ namespace SocketCmdlets.Commands
                 }
 
                 if (!Try(() => peer = Own(listener.Accept(TimeoutFor(listener, TimeoutSec, send: false), StopToken)), listener,
-                    $"accept a connection on {NetSocket.Format(listener.LocalEndPoint)} (socket {listener.Id})", SocketOperation.Accept,
+                    $"accept a connection on {(listener.LocalPath ?? NetSocket.Format(listener.LocalEndPoint))} (socket {listener.Id})", SocketOperation.Accept,
                     quiet: e => Continuous.IsPresent && e is InvalidSocketStateException && listener.State == SocketState.Closed))
                 {
                     return;
@@ -81,7 +81,7 @@ namespace SocketCmdlets.Commands
 
                 if (VerboseEnabled)
                 {
-                    WriteVerbose($"Accepted socket {peer.Id}: {NetSocket.Format(peer.RemoteEndPoint)} -> {NetSocket.Format(peer.LocalEndPoint)}.");
+                    WriteVerbose($"Accepted socket {peer.Id}: {(peer.LocalPath != null ? "a client" : NetSocket.Format(peer.RemoteEndPoint))} -> {peer.LocalPath ?? NetSocket.Format(peer.LocalEndPoint)}.");
                 }
 
                 WriteObject(peer);

@@ -66,8 +66,9 @@ namespace SocketCmdlets.Commands
                 null, "wait for sockets", SocketOperation.Receive);
             foreach (NetSocket socket in closed)
             {
-                WriteError(ErrorFactory.Create(new InvalidSocketStateException(socket, "wait", "it was closed; it is left out of the wait."),
-                    "InvalidSocketState", ErrorCategory.InvalidOperation, socket, $"Socket {socket.Id} is Closed: it cannot become ready and is left out of the wait."));
+                string why = socket.State == SocketState.Closed ? "it cannot become ready" : "it is neither connected nor listening, so it cannot become ready; connect it or listen first";
+                WriteError(ErrorFactory.Create(new InvalidSocketStateException(socket, "wait", why + "."),
+                    "InvalidSocketState", ErrorCategory.InvalidOperation, socket, $"Socket {socket.Id} is {socket.State}: {why}. It is left out of the wait."));
             }
 
             if (ready != null)
