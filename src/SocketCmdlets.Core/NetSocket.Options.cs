@@ -63,7 +63,7 @@ namespace SocketCmdlets
         {
             if (_state == SocketState.Closed)
             {
-                throw new InvalidSocketStateException(this, operation, "create a new socket.");
+                throw new InvalidSocketStateException(this, operation, "a closed socket cannot be used again; create a new socket.");
             }
         }
 

@@ -555,7 +555,7 @@ namespace SocketCmdlets
             SocketState state = _state;
             if (Array.IndexOf(allowed, state) < 0)
             {
-                throw new InvalidSocketStateException(this, operation, state == SocketState.Closed ? "create a new socket." : requirement);
+                throw new InvalidSocketStateException(this, operation, state == SocketState.Closed ? "a closed socket cannot be used again; create a new socket." : requirement);
             }
         }
 

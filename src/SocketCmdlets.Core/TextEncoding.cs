@@ -128,9 +128,15 @@ namespace SocketCmdlets
         /// </summary>
         private static int DecoderCompleteLength(Encoding encoding, byte[] buffer, int start, int count)
         {
-            for (int back = 0; back <= Math.Min(3, count - 1); back++)
+            for (int back = 0; back <= Math.Min(3, count); back++)
             {
                 int n = count - back;
+                if (n == 0)
+                {
+                    // Only the start of a character so far: wait for the rest.
+                    return 0;
+                }
+
                 int kept = encoding.GetDecoder().GetCharCount(buffer, start, n, false);
                 int flushed = encoding.GetDecoder().GetCharCount(buffer, start, n, true);
                 if (kept == flushed)

@@ -24,21 +24,21 @@ namespace SocketCmdlets.Commands
         public int Id { get; set; }
 
         /// <summary>The local port; 0 (the default) picks a free one.</summary>
-        [Parameter(Position = 0, ParameterSetName = SocketSet)]
-        [Parameter(Position = 0, ParameterSetName = IdSet)]
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
         [ValidateRange(0, 65535)]
         public int Port { get; set; }
 
         /// <summary>The local address: an IP address, a host name, Any (every interface, the default) or Loopback.</summary>
-        [Parameter(Position = 1, ParameterSetName = SocketSet)]
-        [Parameter(Position = 1, ParameterSetName = IdSet)]
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(AddressCompleter))]
         public string Address { get; set; } = "Any";
 
         /// <summary>The file path of a Unix domain socket (New-Socket -AddressFamily Unix). A stale socket file left by a server that is gone is replaced.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = SocketPathSet)]
-        [Parameter(Mandatory = true, ParameterSetName = IdPathSet)]
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketPathSet)]
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdPathSet)]
         [ValidateNotNullOrEmpty]
         public string Path { get; set; }
 
