@@ -23,10 +23,12 @@ function New-TestCertificate {
     try {
         $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new(
             $Subject, $rsa, [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
-        $names = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
-        foreach ($n in $DnsName) { $names.AddDnsName($n) }
-        foreach ($a in $IPAddress) { $names.AddIpAddress([System.Net.IPAddress]::Parse($a)) }
-        $request.CertificateExtensions.Add($names.Build())
+        if ($DnsName -or $IPAddress) {
+            $names = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
+            foreach ($n in $DnsName) { $names.AddDnsName($n) }
+            foreach ($a in $IPAddress) { $names.AddIpAddress([System.Net.IPAddress]::Parse($a)) }
+            $request.CertificateExtensions.Add($names.Build())
+        }
         $usages = [System.Security.Cryptography.OidCollection]::new()
         $null = $usages.Add([System.Security.Cryptography.Oid]::new('1.3.6.1.5.5.7.3.1'))   # server authentication
         $null = $usages.Add([System.Security.Cryptography.Oid]::new('1.3.6.1.5.5.7.3.2'))   # client authentication
