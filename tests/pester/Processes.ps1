@@ -18,7 +18,7 @@ function Assert-Tool {
         [Parameter(Mandatory, Position = 1)] [string] $Package
     )
     if (-not (Get-Command -Name $Name -CommandType Application -ErrorAction Ignore)) {
-        throw "'$Name' is not installed: install the Debian package '$Package' (apt-get install -y $Package). CI installs it in .ci/run."
+        throw "'$Name' is not installed: install the Debian package '$Package' (apt-get install -y $Package). CI installs it."
     }
 }
 
