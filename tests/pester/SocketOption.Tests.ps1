@@ -54,6 +54,14 @@ Describe 'Get-SocketOption' -Tag 'SocketOption' {
         $o.MulticastLoopback | Should -BeTrue
     }
 
+    It 'reads the options of a Unix domain socket, leaving the TCP and IP ones empty' {
+        $o = New-Socket -AddressFamily Unix | Get-SocketOption
+        $o.ReceiveBufferSize | Should -BeGreaterThan 0
+        $o.NoDelay | Should -BeNullOrEmpty
+        $o.Ttl | Should -BeNullOrEmpty
+        $o.DualMode | Should -BeNullOrEmpty
+    }
+
     It 'reads no DualMode for an IPv4-only socket' {
         (New-Socket -AddressFamily InterNetwork | Get-SocketOption).DualMode | Should -BeNullOrEmpty
     }

@@ -348,6 +348,50 @@ Describe 'TLS' -Tag 'Tls' {
         }
     }
 
+    Context 'Timeouts and Wait-Socket over TLS' {
+        BeforeEach {
+            $pair = New-TlsPair
+            $client = $pair.Client
+            $peer = $pair.Peer
+        }
+
+        It 'loses nothing when a receive times out: the next receive gets what came after' {
+            { $client | Receive-SocketData -TimeoutSec 1 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ReceiveTimeout,SocketCmdlets.Commands.ReceiveSocketDataCommand'
+            'after the timeout' | Send-SocketData -Socket $peer -AppendNewLine
+            $client | Receive-SocketData -Line -TimeoutSec 10 | Should -Be 'after the timeout'
+        }
+
+        It 'finds an encrypted socket readable with Wait-Socket once data arrives, even after a receive timed out' {
+            $client | Receive-SocketData -TimeoutSec 1 -ErrorAction SilentlyContinue
+            @(Wait-Socket -Socket $client -Poll) | Should -BeNullOrEmpty
+            'wake up' | Send-SocketData -Socket $peer
+            @(Wait-Socket -Socket $client -TimeoutSec 5).Count | Should -Be 1
+            $client | Receive-SocketData -TimeoutSec 10 | Should -Be 'wake up'
+        }
+
+        It 'finds an encrypted socket readable while decrypted data waits to be read' {
+            "first`nsecond`n" | Send-SocketData -Socket $peer
+            $client | Receive-SocketData -Line -TimeoutSec 10 | Should -Be 'first'
+            @(Wait-Socket -Socket $client -Poll).Count | Should -Be 1
+            $client | Receive-SocketData -Line -TimeoutSec 10 | Should -Be 'second'
+            @(Wait-Socket -Socket $client -Poll) | Should -BeNullOrEmpty
+        }
+
+        It 'reports SendTimeout when the peer does not read, and closes the TLS connection it cannot go on with' {
+            $job = Start-SecondPowerShell -ArgumentList $client {
+                param($s)
+                try { , [byte[]]::new(64MB) | Send-SocketData -Socket $s -TimeoutSec 1 -ErrorAction Stop; 'no error' } catch { $_.FullyQualifiedErrorId }
+            }
+            try {
+                Wait-SecondPowerShell $job -TimeoutSec 30 | Should -Be 'SendTimeout,SocketCmdlets.Commands.SendSocketDataCommand'
+            } finally {
+                Remove-SecondPowerShell $job
+            }
+            $client.State | Should -Be 'Closed'
+        }
+    }
+
     Context 'STARTTLS' {
         It 'talks plain text first, then upgrades both sides and goes on encrypted' {
             $pair = New-Pair

@@ -232,6 +232,27 @@ Describe 'UDP sockets' -Tag 'Udp' {
         }
     }
 
+    Context 'Datagram size over IPv6' {
+        BeforeEach {
+            $rx = New-Receiver -Address '::1'
+            $tx = New-Socket -Protocol Udp -AddressFamily InterNetworkV6
+        }
+
+        It 'sends the largest IPv6 datagram (65,527 bytes) whole' {
+            $bytes = New-RandomBytes 65527
+            , $bytes | Send-SocketData -Socket $tx -ComputerName ::1 -Port $rx.LocalEndPoint.Port
+            $d = $rx | Receive-SocketData -TimeoutSec 5
+            $d.Length | Should -Be 65527
+            Get-Sha256 $d.Data | Should -Be (Get-Sha256 $bytes)
+        }
+
+        It 'refuses a datagram over 65,527 bytes with DatagramTooLarge' {
+            { , [byte[]]::new(65528) | Send-SocketData -Socket $tx -ComputerName ::1 -Port $rx.LocalEndPoint.Port -ErrorAction Stop } |
+                Should -Throw -ErrorId 'DatagramTooLarge,SocketCmdlets.Commands.SendSocketDataCommand'
+            $tx.BytesSent | Should -Be 0
+        }
+    }
+
     Context 'Bad input' {
         BeforeEach {
             $rx = New-Receiver
@@ -247,6 +268,13 @@ Describe 'UDP sockets' -Tag 'Udp' {
             $tx.BytesSent | Should -Be 0
             'after' | Send-SocketData -Socket $tx -ComputerName 127.0.0.1 -Port $port
             ($rx | Receive-SocketData -TimeoutSec 5).Text | Should -Be 'after'
+        }
+
+        It 'refuses an over-long datagram to the default peer of a connected socket too' {
+            $c = New-Socket -Protocol Udp | Connect-Socket -ComputerName 127.0.0.1 -Port $port
+            { , [byte[]]::new(65508) | Send-SocketData -Socket $c -ErrorAction Stop } |
+                Should -Throw -ErrorId 'DatagramTooLarge,SocketCmdlets.Commands.SendSocketDataCommand'
+            $c.BytesSent | Should -Be 0
         }
 
         It 'rejects -Port 0 by parameter validation' {

@@ -91,6 +91,19 @@ Describe 'Unix domain sockets' -Tag 'UnixSocket' {
             ($server | Receive-SocketConnection -TimeoutSec 5).State | Should -Be 'Connected'
         }
 
+        It 'reports AcceptTimeout on a Unix listener when nobody connects within -TimeoutSec' {
+            $server = Start-SocketListen -Path $path
+            { $server | Receive-SocketConnection -TimeoutSec 1 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'AcceptTimeout,SocketCmdlets.Commands.ReceiveSocketConnectionCommand'
+        }
+
+        It 'names the path of a Unix listener in the AcceptTimeout message' {
+            $server = Start-SocketListen -Path $path
+            $err = { $server | Receive-SocketConnection -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -PassThru
+            "$err" | Should -Match ([regex]::Escape($path))
+            "$err" | Should -Not -Match '\(none\)'
+        }
+
         It 'shows the path in the format view' {
             $server = Start-SocketListen -Path $path
             $client = Connect-Socket -Path $path -TimeoutSec 5
