@@ -116,6 +116,39 @@ Describe 'TLS' -Tag 'Tls' {
             }
         }
 
+        It 'offers -ApplicationProtocol and validates against -TargetHost with Connect-Socket -UseTls' {
+            $listener = Start-SocketListen -Port 0 -Address Loopback | Use-Socket
+            $server = Start-SecondPowerShell -ArgumentList $listener, $ServerCert {
+                param($l, $c)
+                $peer = $l | Receive-SocketConnection -TimeoutSec 10
+                try { $null = $peer | Protect-Socket -Certificate $c -ApplicationProtocol 'http/1.1' -TimeoutSec 10 -ErrorAction Stop; $peer.ApplicationProtocol } finally { $peer | Close-Socket }
+            }
+            try {
+                $client = Connect-Socket -ComputerName 127.0.0.1 -Port $listener.LocalEndPoint.Port -UseTls -SkipCertificateCheck -TargetHost localhost -ApplicationProtocol 'h2', 'http/1.1' -TimeoutSec 10 | Use-Socket
+                $client.ApplicationProtocol | Should -Be 'http/1.1'
+                Wait-SecondPowerShell $server -TimeoutSec 20 | Should -Be 'http/1.1'
+            } finally {
+                Remove-SecondPowerShell $server
+            }
+        }
+
+        It 'says name mismatch when Connect-Socket -UseTls -TargetHost names another host' {
+            $listener = Start-SocketListen -Port 0 -Address Loopback | Use-Socket
+            $server = Start-SecondPowerShell -ArgumentList $listener, $ServerCert {
+                param($l, $c)
+                $peer = $l | Receive-SocketConnection -TimeoutSec 10
+                try { $null = $peer | Protect-Socket -Certificate $c -TimeoutSec 10 -ErrorAction SilentlyContinue } finally { $peer | Close-Socket }
+            }
+            try {
+                $err = { Connect-Socket -ComputerName 127.0.0.1 -Port $listener.LocalEndPoint.Port -UseTls -TargetHost other.example -TimeoutSec 10 -ErrorAction Stop } |
+                    Should -Throw -ErrorId 'CertificateValidationFailed,SocketCmdlets.Commands.ConnectSocketCommand' -PassThru
+                "$err" | Should -Match 'name mismatch'
+                $null = Wait-SecondPowerShell $server -TimeoutSec 20
+            } finally {
+                Remove-SecondPowerShell $server
+            }
+        }
+
         It 'refuses -SkipCertificateCheck without -UseTls as ConflictingParameters' {
             { Connect-Socket -ComputerName 127.0.0.1 -Port 9 -SkipCertificateCheck -ErrorAction Stop } |
                 Should -Throw -ErrorId 'ConflictingParameters,SocketCmdlets.Commands.ConnectSocketCommand'

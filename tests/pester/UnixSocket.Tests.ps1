@@ -70,6 +70,19 @@ Describe 'Unix domain sockets' -Tag 'UnixSocket' {
             $server.Name | Should -Be 'unix-server'
         }
 
+        It 'resolves a relative -Path against the current location' {
+            Push-Location -LiteralPath $Temp
+            try {
+                $server = Start-SocketListen -Path (Split-Path -Leaf $path)
+                $client = Connect-Socket -Path (Split-Path -Leaf $path) -TimeoutSec 5
+            } finally {
+                Pop-Location
+            }
+            $server.Path | Should -Be $path
+            $client.RemotePath | Should -Be $path
+            Test-Path -LiteralPath $path | Should -BeTrue
+        }
+
         It 'connects with Connect-Socket -Path, creating the socket itself' {
             $server = Start-SocketListen -Path $path
             $client = Connect-Socket -Path $path -TimeoutSec 5

@@ -184,6 +184,25 @@ Describe 'Wait-Socket' -Tag 'WaitSocket' {
             $failure.TargetObject.Id | Should -Be @($closedA.Id, $closedB.Id)
         }
 
+        It 'reports a socket closed during the wait as InvalidSocketState, does not return it, and goes on waiting on the others' {
+            $job = Start-SecondPowerShell -ArgumentList $pair.Peer, $second.Peer {
+                param($a, $b)
+                Wait-Socket -Socket $a, $b -TimeoutSec 20 -Verbose -ErrorAction SilentlyContinue | ForEach-Object Id
+            }
+            try {
+                Wait-Until -TimeoutSec 10 { $job.PowerShell.Streams.Verbose.Count -gt 0 }
+                $pair.Peer | Close-Socket
+                # Data for the other socket comes only once the closed one had time to be noticed.
+                Start-Sleep -Milliseconds 500
+                'for the second' | Send-SocketData -Socket $second.Client
+                $ids = @(Wait-SecondPowerShell $job -TimeoutSec 30)
+                $ids | Should -Be @($second.Peer.Id)
+                @($job.PowerShell.Streams.Error | ForEach-Object FullyQualifiedErrorId) | Should -Be @('InvalidSocketState,SocketCmdlets.Commands.WaitSocketCommand')
+            } finally {
+                Remove-SecondPowerShell $job
+            }
+        }
+
         It 'reports SocketNotFound for an -Id that names no open socket and still waits on the others' {
             'x' | Send-SocketData -Socket $pair.Client
             $ready = @(Wait-Socket -Id 2147483600, $pair.Peer.Id -TimeoutSec 5 -ErrorAction SilentlyContinue -ErrorVariable failure)
