@@ -1,6 +1,6 @@
 # Interoperability with real third-party peers on loopback: socat, nc (netcat-openbsd), a Python socket server,
 # curl, redis-server and openssl. Each program is started by the test on a free loopback port and stopped by its id.
-# A missing program fails the test with the Debian package that brings it (CI installs them in .ci/run).
+# A missing program fails the test with the Debian package that brings it (CI installs them).
 BeforeAll {
     Set-StrictMode -Version Latest
     . (Join-Path $PSScriptRoot 'Common.ps1')
