@@ -1,0 +1,318 @@
+# Unix domain stream sockets: bind, listen, connect by path, data both ways, socket files and their errors.
+BeforeAll {
+    Set-StrictMode -Version Latest
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $env:SOCKETCMDLETS_MODULE_PATH
+
+    $script:Temp = [System.IO.Path]::GetTempPath()
+    $script:Serial = 0
+
+    function New-SocketPath {
+        # A short, unique socket path in the temp folder, with this process's id in its name.
+        $script:Serial++
+        Join-Path $Temp "sc-$PID-$Serial.sock"
+    }
+
+    function New-StaleSocketFile {
+        <#
+        .SYNOPSIS
+            Leaves a socket file at -Path that nobody accepts on, as a server that crashed does.
+        .DESCRIPTION
+            A raw socket is bound and closed without listening. .NET deletes the file of a socket it bound when the
+            socket is disposed, so the socket is bound to a side path and the file is moved into place first.
+        #>
+        param([Parameter(Mandatory)] [string] $Path)
+        $raw = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::Unix, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Unspecified)
+        try {
+            $raw.Bind([System.Net.Sockets.UnixDomainSocketEndPoint]::new("$Path.bind"))
+            [System.IO.File]::Move("$Path.bind", $Path)
+        } finally {
+            $raw.Dispose()
+        }
+    }
+}
+
+AfterAll {
+    Get-Socket | Close-Socket
+    Get-ChildItem -LiteralPath $Temp -Filter "sc-$PID-*" -ErrorAction Ignore | Remove-Item -Force -ErrorAction Ignore
+}
+
+Describe 'Unix domain sockets' -Tag 'UnixSocket' {
+    BeforeEach {
+        $path = New-SocketPath
+    }
+
+    AfterEach {
+        Get-Socket | Close-Socket
+        Remove-Item -LiteralPath $path, "$path.bind" -Force -ErrorAction Ignore
+    }
+
+    Context 'Listening and connecting' {
+        It 'listens with New-Socket -AddressFamily Unix | Register-SocketBinding -Path | Start-SocketListen' {
+            $server = New-Socket -AddressFamily Unix | Register-SocketBinding -Path $path | Start-SocketListen
+            $server.State | Should -Be 'Listening'
+            $server.AddressFamily | Should -Be 'Unix'
+            $server.Path | Should -Be $path
+            Test-Path -LiteralPath $path | Should -BeTrue
+        }
+
+        It 'binds first (state Bound, the socket file made) and listens after' {
+            $bound = New-Socket -AddressFamily Unix | Register-SocketBinding -Path $path
+            $bound.State | Should -Be 'Bound'
+            Test-Path -LiteralPath $path | Should -BeTrue
+            ($bound | Start-SocketListen).State | Should -Be 'Listening'
+        }
+
+        It 'creates, binds and listens in one call with Start-SocketListen -Path' {
+            $server = Start-SocketListen -Path $path -Name unix-server
+            $server.State | Should -Be 'Listening'
+            $server.AddressFamily | Should -Be 'Unix'
+            $server.Name | Should -Be 'unix-server'
+        }
+
+        It 'resolves a relative -Path against the current location' {
+            Push-Location -LiteralPath $Temp
+            try {
+                $server = Start-SocketListen -Path (Split-Path -Leaf $path)
+                $client = Connect-Socket -Path (Split-Path -Leaf $path) -TimeoutSec 5
+            } finally {
+                Pop-Location
+            }
+            $server.Path | Should -Be $path
+            $client.RemotePath | Should -Be $path
+            Test-Path -LiteralPath $path | Should -BeTrue
+        }
+
+        It 'connects with Connect-Socket -Path, creating the socket itself' {
+            $server = Start-SocketListen -Path $path
+            $client = Connect-Socket -Path $path -TimeoutSec 5
+            $client.State | Should -Be 'Connected'
+            $client.AddressFamily | Should -Be 'Unix'
+            $client.RemotePath | Should -Be $path
+            $peer = $server | Receive-SocketConnection -TimeoutSec 5
+            $peer.State | Should -Be 'Connected'
+            $peer.LocalPath | Should -Be $path
+            $peer.ListenerId | Should -Be $server.Id
+        }
+
+        It 'connects a socket made with New-Socket -AddressFamily Unix by -Socket' {
+            $server = Start-SocketListen -Path $path
+            $socket = New-Socket -AddressFamily Unix -Name unix-client
+            $client = $socket | Connect-Socket -Path $path -TimeoutSec 5
+            $client.Id | Should -Be $socket.Id
+            $client.State | Should -Be 'Connected'
+            ($server | Receive-SocketConnection -TimeoutSec 5).State | Should -Be 'Connected'
+        }
+
+        It 'reports AcceptTimeout on a Unix listener when nobody connects within -TimeoutSec' {
+            $server = Start-SocketListen -Path $path
+            { $server | Receive-SocketConnection -TimeoutSec 1 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'AcceptTimeout,SocketCmdlets.Commands.ReceiveSocketConnectionCommand'
+        }
+
+        It 'names the path of a Unix listener in the AcceptTimeout message' {
+            $server = Start-SocketListen -Path $path
+            $err = { $server | Receive-SocketConnection -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -PassThru
+            "$err" | Should -Match ([regex]::Escape($path))
+            "$err" | Should -Not -Match '\(none\)'
+        }
+
+        It 'shows the path in the format view' {
+            $server = Start-SocketListen -Path $path
+            $client = Connect-Socket -Path $path -TimeoutSec 5
+            $peer = $server | Receive-SocketConnection -TimeoutSec 5
+            foreach ($s in $server, $client, $peer) {
+                $row = ($s | Format-Table | Out-String -Width 250) -replace "\e\[[0-9;]*m"
+                $row | Should -Match ([regex]::Escape($path)) -Because "socket $($s.Id) ($($s.State)) is on that path"
+            }
+        }
+    }
+
+    Context 'Data' {
+        BeforeEach {
+            $server = Start-SocketListen -Path $path
+            $client = Connect-Socket -Path $path -TimeoutSec 5
+            $peer = $server | Receive-SocketConnection -TimeoutSec 5
+        }
+
+        It 'carries data from the client to the server' {
+            'over a Unix socket' | Send-SocketData -Socket $client
+            $peer | Receive-SocketData -TimeoutSec 5 | Should -BeExactly 'over a Unix socket'
+        }
+
+        It 'carries data from the server to the client' {
+            'back again' | Send-SocketData -Socket $peer
+            $client | Receive-SocketData -TimeoutSec 5 | Should -BeExactly 'back again'
+        }
+
+        It 'carries binary data unchanged' {
+            $bytes = New-RandomBytes 100000
+            , $bytes | Send-SocketData -Socket $client
+            $received = $peer | Receive-SocketData -ByteCount $bytes.Length -AsByteStream -TimeoutSec 5
+            Get-Sha256 $received | Should -Be (Get-Sha256 $bytes)
+        }
+
+        It 'receives lines with -Line' {
+            "one`ntwo`r`nthree`n" | Send-SocketData -Socket $client
+            $peer | Receive-SocketData -Line -Count 3 -TimeoutSec 5 | Should -Be @('one', 'two', 'three')
+        }
+
+        It 'reads -ToEnd after the peer half-closes, and the half-closed side still receives' {
+            'a', 'b', 'c' | Send-SocketData -Socket $client -AppendNewLine
+            $client | Close-Socket -Direction Send
+            $client.State | Should -Be 'HalfClosed'
+            $peer | Receive-SocketData -Line -ToEnd -TimeoutSec 5 | Should -Be @('a', 'b', 'c')
+            $peer.EndOfStream | Should -BeTrue
+            'reply' | Send-SocketData -Socket $peer
+            $client | Receive-SocketData -TimeoutSec 5 | Should -Be 'reply'
+        }
+
+        It 'counts the bytes sent and received' {
+            'twelve bytes' | Send-SocketData -Socket $client
+            $null = $peer | Receive-SocketData -ByteCount 12 -TimeoutSec 5
+            $client.BytesSent | Should -Be 12
+            $peer.BytesReceived | Should -Be 12
+        }
+    }
+
+    Context 'Socket files' {
+        It 'removes the listener''s socket file when the listener is closed' {
+            $server = Start-SocketListen -Path $path
+            Test-Path -LiteralPath $path | Should -BeTrue
+            $server | Close-Socket
+            Test-Path -LiteralPath $path | Should -BeFalse
+        }
+
+        It 'removes the socket file of a bound socket that never listened when it is closed' {
+            $bound = New-Socket -AddressFamily Unix | Register-SocketBinding -Path $path
+            $bound | Close-Socket
+            Test-Path -LiteralPath $path | Should -BeFalse
+        }
+
+        It 'keeps the socket file while the listener is open, whatever happens to its connections' {
+            $server = Start-SocketListen -Path $path
+            $client = Connect-Socket -Path $path -TimeoutSec 5
+            $peer = $server | Receive-SocketConnection -TimeoutSec 5
+            $client, $peer | Close-Socket
+            Test-Path -LiteralPath $path | Should -BeTrue
+            $server.State | Should -Be 'Listening'
+        }
+
+        It 'replaces a stale socket file that nobody accepts on' {
+            New-StaleSocketFile -Path $path
+            Test-Path -LiteralPath $path | Should -BeTrue
+            $verbose = @(Start-SocketListen -Path $path -Verbose 4>&1)
+            $server = $verbose | Where-Object { $_ -is [SocketCmdlets.NetSocket] }
+            $server.State | Should -Be 'Listening'
+            ($verbose | Get-VerboseMessage) -join "`n" | Should -Match 'stale'
+            $client = Connect-Socket -Path $path -TimeoutSec 5
+            ($server | Receive-SocketConnection -TimeoutSec 5).State | Should -Be 'Connected'
+        }
+
+        It 'refuses the path of a live listener with AddressInUse and leaves that listener working' {
+            $server = Start-SocketListen -Path $path
+            $err = { Start-SocketListen -Path $path -ErrorAction Stop } |
+                Should -Throw -ErrorId 'AddressInUse,SocketCmdlets.Commands.StartSocketListenCommand' -PassThru
+            "$err" | Should -Match ([regex]::Escape($path))
+            $client = Connect-Socket -Path $path -TimeoutSec 5
+            ($server | Receive-SocketConnection -TimeoutSec 5).State | Should -Be 'Connected'
+        }
+
+        It 'refuses a regular file at the path with AddressInUse and leaves the file untouched' {
+            Set-Content -LiteralPath $path -Value 'not a socket' -NoNewline
+            { New-Socket -AddressFamily Unix | Register-SocketBinding -Path $path -ErrorAction Stop } |
+                Should -Throw -ErrorId 'AddressInUse,SocketCmdlets.Commands.RegisterSocketBindingCommand'
+            Get-Content -LiteralPath $path -Raw | Should -BeExactly 'not a socket'
+        }
+
+        It 'leaves no socket open after a failed Start-SocketListen -Path' {
+            Set-Content -LiteralPath $path -Value 'not a socket' -NoNewline
+            $before = @(Get-Socket).Count
+            { Start-SocketListen -Path $path -ErrorAction Stop } |
+                Should -Throw -ErrorId 'AddressInUse,SocketCmdlets.Commands.StartSocketListenCommand'
+            @(Get-Socket).Count | Should -Be $before
+        }
+    }
+
+    Context 'Bad paths and wrong families' {
+        It 'refuses a path longer than the platform allows (107 bytes on Linux) with PathTooLong' {
+            $limit = if ($IsMacOS) { 103 } else { 107 }
+            $long = Join-Path $Temp ("sc-$PID-" + ('x' * 110) + '.sock')
+            $err = { Start-SocketListen -Path $long -ErrorAction Stop } |
+                Should -Throw -ErrorId 'PathTooLong,SocketCmdlets.Commands.StartSocketListenCommand' -PassThru
+            "$err" | Should -Match "$limit"
+            Test-Path -LiteralPath $long | Should -BeFalse
+        }
+
+        It 'accepts a path of exactly 107 bytes' -Skip:(-not $IsLinux) {
+            $prefix = Join-Path $Temp "sc-$PID-"
+            $exact = $prefix + ('y' * (107 - [System.Text.Encoding]::UTF8.GetByteCount($prefix)))
+            [System.Text.Encoding]::UTF8.GetByteCount($exact) | Should -Be 107
+            try {
+                (Start-SocketListen -Path $exact).State | Should -Be 'Listening'
+            } finally {
+                Get-Socket | Close-Socket
+                Remove-Item -LiteralPath $exact -Force -ErrorAction Ignore
+            }
+        }
+
+        It 'refuses a path in a folder that does not exist with FileNotFound' {
+            $missing = Join-Path $Temp "sc-$PID-missing/x.sock"
+            { Start-SocketListen -Path $missing -ErrorAction Stop } |
+                Should -Throw -ErrorId 'FileNotFound,SocketCmdlets.Commands.StartSocketListenCommand'
+        }
+
+        It 'reports FileNotFound for Connect-Socket -Path to a file that does not exist, and leaves no socket open' {
+            $before = @(Get-Socket).Count
+            $err = { Connect-Socket -Path $path -TimeoutSec 5 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'FileNotFound,SocketCmdlets.Commands.ConnectSocketCommand' -PassThru
+            "$err" | Should -Match ([regex]::Escape($path))
+            @(Get-Socket).Count | Should -Be $before
+        }
+
+        It 'says "Check the path" once in the FileNotFound message of Connect-Socket -Path' {
+            $err = { Connect-Socket -Path $path -TimeoutSec 5 -ErrorAction Stop } | Should -Throw -PassThru
+            ([regex]::Matches("$err", 'Check the path')).Count | Should -Be 1
+        }
+
+        It 'reports ConnectionRefused for Connect-Socket -Path to a stale socket file' {
+            New-StaleSocketFile -Path $path
+            { Connect-Socket -Path $path -TimeoutSec 5 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ConnectionRefused,SocketCmdlets.Commands.ConnectSocketCommand'
+        }
+
+        It 'refuses Register-SocketBinding -Path on an IP socket with InvalidSocketState' {
+            $ip = New-Socket
+            { $ip | Register-SocketBinding -Path $path -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidSocketState,SocketCmdlets.Commands.RegisterSocketBindingCommand'
+            $ip.State | Should -Be 'Created'
+            Test-Path -LiteralPath $path | Should -BeFalse
+        }
+
+        It 'refuses Connect-Socket -Path on an IP socket with InvalidSocketState' {
+            $server = Start-SocketListen -Path $path
+            $ip = New-Socket
+            { $ip | Connect-Socket -Path $path -TimeoutSec 5 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidSocketState,SocketCmdlets.Commands.ConnectSocketCommand'
+            $ip.State | Should -Be 'Created'
+        }
+
+        It 'refuses Register-SocketBinding -Port on a Unix socket with InvalidSocketState' {
+            $unix = New-Socket -AddressFamily Unix
+            { $unix | Register-SocketBinding -Port 0 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidSocketState,SocketCmdlets.Commands.RegisterSocketBindingCommand'
+            $unix.State | Should -Be 'Created'
+        }
+
+        It 'refuses Connect-Socket -ComputerName -Port on a Unix socket with InvalidSocketState' {
+            $unix = New-Socket -AddressFamily Unix
+            { $unix | Connect-Socket -ComputerName 127.0.0.1 -Port 9 -TimeoutSec 5 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidSocketState,SocketCmdlets.Commands.ConnectSocketCommand'
+        }
+
+        It 'refuses a UDP Unix socket' {
+            { New-Socket -Protocol Udp -AddressFamily Unix -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidArgument,SocketCmdlets.Commands.NewSocketCommand'
+        }
+    }
+}
