@@ -118,7 +118,7 @@ function Read-TrxCounts {
 function Install-TestPeer {
     # The interop tests talk to real third-party programs. Missing ones are installed from Debian's packages when
     # this machine can (Debian-like, root or sudo); elsewhere the tests that need them fail and name the package.
-    $wanted = [ordered]@{ socat = 'socat'; nc = 'netcat-openbsd'; curl = 'curl'; 'redis-server' = 'redis-server'; openssl = 'openssl'; ip = 'iproute2' }
+    $wanted = [ordered]@{ socat = 'socat'; nc = 'netcat-openbsd'; curl = 'curl'; 'redis-server' = 'redis-server'; openssl = 'openssl'; ip = 'iproute2'; python3 = 'python3' }
     $missing = @($wanted.Keys | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction SilentlyContinue) } | ForEach-Object { $wanted[$_] })
     if ($missing.Count -eq 0) { return }
     if (-not $IsLinux -or -not (Get-Command apt-get -ErrorAction SilentlyContinue)) {

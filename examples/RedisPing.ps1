@@ -19,7 +19,7 @@ function Send-Resp($Socket, [object[]] $Arguments) {
     $ascii = [Text.Encoding]::ASCII
     $parts.AddRange($ascii.GetBytes("*$($Arguments.Count)`r`n"))
     foreach ($a in $Arguments) {
-        $bytes = if ($a -is [byte[]]) { $a } else { [Text.Encoding]::UTF8.GetBytes("$a") }
+        [byte[]] $bytes = if ($a -is [byte[]]) { $a } else { [Text.Encoding]::UTF8.GetBytes("$a") }
         $parts.AddRange($ascii.GetBytes("`$$($bytes.Length)`r`n"))
         $parts.AddRange($bytes)
         $parts.AddRange($ascii.GetBytes("`r`n"))

@@ -57,7 +57,7 @@ namespace SocketCmdlets
             var endPoint = UnixEndPoints.Create(path);
             if (!File.Exists(path))
             {
-                throw new FileNotFoundException($"No Unix socket exists at '{path}'. Check the path and that the server runs.", path);
+                throw new FileNotFoundException($"No Unix socket exists at '{path}'; is the server running?", path);
             }
 
             ConnectEndPoint(endPoint, path, Deadline.After(timeout), cancellationToken);

@@ -97,6 +97,19 @@ namespace SocketCmdlets
                     hits.Add(byRaw[raw]);
                 }
 
+                // A socket closed during the wait is not ready: report it and watch the others.
+                foreach (NetSocket closed in open.Where(s => s.State == SocketState.Closed).ToList())
+                {
+                    open.Remove(closed);
+                    hits.Remove(closed);
+                    onClosed?.Invoke(closed);
+                }
+
+                if (open.Count == 0)
+                {
+                    return ready;
+                }
+
                 if (hits.Count > 0)
                 {
                     // Keep the caller's order.

@@ -187,7 +187,7 @@ Describe 'Wait-Socket' -Tag 'WaitSocket' {
         It 'reports a socket closed during the wait as InvalidSocketState, does not return it, and goes on waiting on the others' {
             $job = Start-SecondPowerShell -ArgumentList $pair.Peer, $second.Peer {
                 param($a, $b)
-                Wait-Socket -Socket $a, $b -TimeoutSec 20 -Verbose -ErrorAction SilentlyContinue | ForEach-Object Id
+                Wait-Socket -Socket $a, $b -TimeoutSec 20 -Verbose | ForEach-Object Id
             }
             try {
                 Wait-Until -TimeoutSec 10 { $job.PowerShell.Streams.Verbose.Count -gt 0 }

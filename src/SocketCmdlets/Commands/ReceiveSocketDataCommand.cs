@@ -194,7 +194,8 @@ namespace SocketCmdlets.Commands
                 }
 
                 WriteObject(AsByteStream.IsPresent ? (object)datagram.Data : datagram);
-            }), socket, $"receive a datagram on {NetSocket.Format(socket.LocalEndPoint)} (socket {socket.Id})", SocketOperation.Receive);
+            }), socket, $"receive a datagram on {NetSocket.Format(socket.LocalEndPoint)} (socket {socket.Id})", SocketOperation.Receive,
+                quiet: e => count < 0 && e is InvalidSocketStateException && socket.State == SocketState.Closed);
         }
 
         private void ReceiveFile(NetSocket socket, TimeSpan timeout)

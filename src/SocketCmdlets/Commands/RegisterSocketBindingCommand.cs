@@ -8,39 +8,40 @@ namespace SocketCmdlets.Commands
     [OutputType(typeof(NetSocket))]
     public sealed class RegisterSocketBindingCommand : SocketCommandBase
     {
-        private const string SocketPathSet = "SocketPath";
-        private const string IdPathSet = "IdPath";
 
         /// <summary>The socket to bind.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
-        [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketPathSet)]
         [ValidateNotNull]
         public NetSocket Socket { get; set; }
 
         /// <summary>The id of the socket to bind.</summary>
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdPathSet)]
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
 
         /// <summary>The local port; 0 (the default) picks a free one.</summary>
-        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
-        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateRange(0, 65535)]
         public int Port { get; set; }
 
         /// <summary>The local address: an IP address, a host name, Any (every interface, the default) or Loopback.</summary>
-        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
-        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(AddressCompleter))]
         public string Address { get; set; } = "Any";
 
         /// <summary>The file path of a Unix domain socket (New-Socket -AddressFamily Unix). A stale socket file left by a server that is gone is replaced.</summary>
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketPathSet)]
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdPathSet)]
+        [Parameter]
         [ValidateNotNullOrEmpty]
         public string Path { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            if (Path != null && (IsBound(nameof(Port)) || IsBound(nameof(Address))))
+            {
+                ThrowParameterError("ConflictingParameters", "-Path binds a Unix domain socket to a file; -Port and -Address are for IP sockets. Use one or the other.");
+            }
+        }
 
         protected override void ProcessRecord()
         {

@@ -316,7 +316,7 @@ namespace SocketCmdlets.Commands
                         WriteVerbose($"Sent a datagram of {payload.Length} bytes to {NetSocket.Format(destination ?? socket.RemoteEndPoint)} (socket {socket.Id}).");
                     }
                 }
-            }, socket, $"send a datagram from socket {socket.Id}", SocketOperation.Send);
+            }, socket, $"send a datagram from socket {socket.Id} to {DestinationText(socket, destination)}", SocketOperation.Send);
             if (!ok)
             {
                 Fail(socket);
@@ -337,6 +337,11 @@ namespace SocketCmdlets.Commands
             // An endpoint given on the command line or by a piped object, else the sender of a datagram being echoed.
             return RemoteEndPoint ?? (socket.State == SocketState.Connected ? null : datagram?.RemoteEndPoint);
         }
+
+        private string DestinationText(NetSocket socket, IPEndPoint destination) =>
+            destination != null ? NetSocket.Format(destination)
+            : ComputerName != null ? Where(ComputerName, Port)
+            : socket.RemoteEndPoint != null ? NetSocket.Format(socket.RemoteEndPoint) : "(no destination)";
 
         private IEnumerable<byte[]> Payloads(object data, int depth)
         {
@@ -384,8 +389,9 @@ namespace SocketCmdlets.Commands
             NetSocket socket = _datagramSocket;
             byte[] payload = _datagramBytes.ToArray();
             _datagramBytes.Clear();
-            bool ok = Try(() => socket.SendDatagram(payload, 0, payload.Length, Destination(socket, null), TimeoutFor(socket, TimeoutSec, send: true), StopToken),
-                socket, $"send a datagram from socket {socket.Id}", SocketOperation.Send);
+            IPEndPoint destination = null;
+            bool ok = Try(() => socket.SendDatagram(payload, 0, payload.Length, destination = Destination(socket, null), TimeoutFor(socket, TimeoutSec, send: true), StopToken),
+                socket, $"send a datagram from socket {socket.Id} to {DestinationText(socket, destination)}", SocketOperation.Send);
             if (!ok)
             {
                 Fail(socket);
