@@ -73,4 +73,52 @@ Describe 'Churn: connect, accept and close, again and again' -Tag 'Stress', 'Chu
         $listener | Close-Socket
         Assert-NoSocketLeft -Socket $listener
     }
+
+    It 'leaves nothing behind after refused connects, with a new socket each time or one socket reused' {
+        $failures = Select-StressSize -Full 5000 -Quick 500
+        $probe = New-Socket | Register-SocketBinding -Address 127.0.0.1 -Port 0
+        $closedPort = $probe.LocalEndPoint.Port
+        $probe | Close-Socket
+        $reused = New-Socket -AddressFamily InterNetwork -Name 'reused'
+        $refuse = {
+            param($Socket)
+            try {
+                if ($Socket) { $Socket | Connect-Socket -ComputerName 127.0.0.1 -Port $closedPort -TimeoutSec 10 -ErrorAction Stop }
+                else { Connect-Socket -ComputerName 127.0.0.1 -Port $closedPort -TimeoutSec 10 -ErrorAction Stop }
+                throw 'the connect was expected to be refused'
+            } catch {
+                if ($_.FullyQualifiedErrorId -notlike 'ConnectionRefused,*') { throw }
+            }
+        }
+        for ($i = 0; $i -lt 50; $i++) { & $refuse $null; & $refuse $reused }
+        Invoke-FullGC
+        $before = Get-ResourceCount
+
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        for ($i = 0; $i -lt $failures; $i++) { & $refuse $null; & $refuse $reused }
+        $clock.Stop()
+
+        # Only the reused socket is open, and it can still connect once there is a server.
+        @(Get-Socket).Id | Should -Be @($reused.Id)
+        $reused.State | Should -Be 'Created'
+        $settle = [System.Diagnostics.Stopwatch]::StartNew()
+        while ($true) {
+            Invoke-FullGC
+            $after = Get-ResourceCount
+            if ((($after.Handles - $before.Handles) -le $handleTolerance -and ($after.Threads - $before.Threads) -le $threadTolerance) -or $settle.Elapsed.TotalSeconds -ge 45) { break }
+            Start-Sleep -Milliseconds 500
+        }
+        Write-StressFigure 'churn' 'refused connects (new socket + reused socket)' "$failures + $failures"
+        Write-StressFigure 'churn' 'refused connects/s' ((2 * $failures) / $clock.Elapsed.TotalSeconds)
+        Write-StressFigure 'churn' 'handles before -> after refused connects' "$($before.Handles) -> $($after.Handles)"
+        ($after.Handles - $before.Handles) | Should -BeLessOrEqual $handleTolerance -Because "handles went from $($before.Handles) to $($after.Handles)"
+        ($after.Threads - $before.Threads) | Should -BeLessOrEqual $threadTolerance -Because "threads went from $($before.Threads) to $($after.Threads)"
+
+        $listener = Start-SocketListen -Port 0 -Address 127.0.0.1
+        $reused | Connect-Socket -ComputerName 127.0.0.1 -Port $listener.LocalEndPoint.Port -TimeoutSec 10 -ErrorAction Stop | Out-Null
+        $reused.State | Should -Be 'Connected'
+        $reused, $listener | Close-Socket
+        Get-Socket | Close-Socket
+        Assert-NoSocketLeft -Socket $reused, $listener
+    }
 }
