@@ -417,10 +417,10 @@ Describe 'Faults: each ends in a known error or a clean end of stream, nothing l
                 $result = Receive-LineBounded $pair
                 if ($result.Line -eq "plain after the timeout $round") { 'received' }
                 elseif ($result.Error -and $result.Error.FullyQualifiedErrorId -notlike 'ReceiveTimeout,*') { "error $($result.Error.FullyQualifiedErrorId)" }
-                else { "lost ($(if ($result.Error) { $result.Error.FullyQualifiedErrorId } else { "got '$($result.Line)'" }); the client counted $($pair.Client.BytesReceived) bytes received)" }
+                else { "lost ($(if ($result.Error) { ($result.Error.FullyQualifiedErrorId -split ',')[0] } else { "got '$($result.Line)'" }), $($pair.Client.BytesReceived) bytes counted)" }
                 Get-Socket | Close-Socket
             }
-            Write-StressFigure 'faults' 'TLS handshake timeout: the next line in 4 rounds' ($outcomes -join '; ')
+            Write-StressFigure 'faults' 'TLS handshake timeout: the line sent next, 4 rounds' ($outcomes -join '; ')
             @($outcomes | Where-Object { $_ -like 'lost*' }) | Should -HaveCount 0 -Because "every round must keep the line: $($outcomes -join '; ')"
         }
 
