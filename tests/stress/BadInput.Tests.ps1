@@ -377,12 +377,15 @@ Describe 'Bad input: random calls with random arguments on sockets in random sta
 
     AfterEach {
         Get-Socket | Close-Socket
+        if ($script:workDir) { Remove-Item -Recurse -Force -LiteralPath $script:workDir -ErrorAction SilentlyContinue }
     }
 
     It 'ends every call in success or a known error id, never hangs, and leaves nothing open' {
         Write-Host "    seed $seed (replay: SOCKETCMDLETS_STRESS_SEED=$seed)" -ForegroundColor DarkCyan
         Write-StressFigure 'bad input' 'seed' $seed
-        $workDir = Join-Path ([System.IO.Path]::GetTempPath()) "socketcmdlets-badinput-$PID-$seed"
+        # Files of the random calls (-Path, -OutFile, Unix socket paths); AfterEach removes the folder.
+        $script:workDir = Join-Path ([System.IO.Path]::GetTempPath()) "socketcmdlets-badinput-$PID-$seed"
+        $workDir = $script:workDir
         $null = New-Item -ItemType Directory -Force -Path $workDir
         Invoke-FullGC
         $before = Get-DescriptorCount
@@ -426,7 +429,6 @@ Describe 'Bad input: random calls with random arguments on sockets in random sta
         # Get-Socket | Close-Socket; none of them is open behind the registry's back.
         Get-Socket | Close-Socket
         Assert-NoSocketLeft -Socket $result.Seen
-        Remove-Item -Recurse -Force $workDir -ErrorAction SilentlyContinue
         Invoke-FullGC
         $after = Get-DescriptorCount
         Write-StressFigure 'bad input' 'sockets seen' $result.Seen.Count

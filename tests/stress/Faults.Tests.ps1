@@ -626,14 +626,16 @@ Describe 'Faults: each ends in a known error or a clean end of stream, nothing l
                     if (-not $child.Process.HasExited) { Stop-Process -Id $child.Process.Id -Force -ErrorAction SilentlyContinue }
                 }
                 foreach ($ns in $names.Values) { & ip netns del $ns 2>&1 | Out-Null }
+                $finalStatus = @{}
+                foreach ($role in $status.Keys) { $finalStatus[$role] = Read-PeerStatus $status[$role] }
+                Remove-Item -Recurse -Force -LiteralPath $work -ErrorAction SilentlyContinue
             }
             $results = @{}
             foreach ($role in 'Server', 'Client') {
                 $child = $children[$role]
                 $child.Process.ExitCode | Should -Be 0 -Because "the $role process survives the fault (stderr: $($child.Stderr.Result))"
-                $results[$role] = Read-PeerStatus $status[$role]
+                $results[$role] = $finalStatus[$role]
             }
-            Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
             & ip netns list 2>&1 | Should -Not -Match "socketcmdlets-stress-$PID-" -Because 'the namespaces are deleted'
 
             Write-StressFigure 'faults' 'network gone: messages before the link vanished' "$($results.Client.Exchanged) client, $($results.Server.Exchanged) server"
