@@ -5,24 +5,33 @@
 .DESCRIPTION
     Build  compiles the assemblies and stages an importable module in out/SocketCmdlets (DLLs, manifest, format
            file, MAML help generated from module/help/*.md, about help).
-    Test   builds, runs the xunit suites and the Pester suite (Pester 5.7.1 is restored from NuGet), and ends with
-           one line "N passed, N failed" for the whole run. Exits 1 when anything failed.
+    Test   builds, runs the xunit suites, the Pester suite (Pester 5.7.1 is restored from NuGet) and the stress suite
+           at its quick size, and ends with one line "N passed, N failed" for the whole run. Exits 1 when anything
+           failed.
     Demo   builds, then runs a client-server exchange with the module and prints what each side said.
     Package builds and compresses the staged module into out/package/SocketCmdlets.<version>.nupkg, the package a
            user publishes to the PowerShell Gallery (Publish-PSResource -NupkgPath ...).
+    Stress builds, then runs the stress and fault suite (tests/stress) in a child pwsh at full size, or with -Quick at
+           the size the Test task runs it, and prints every figure it measured as a table at the end (also written
+           to out/stress/results.md). SOCKETCMDLETS_STRESS_SEED=<n> replays the random bad-input driver's seed <n>.
     Clean  removes out/ and every bin/ and obj/ folder.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Demo
 .EXAMPLE
     dotnet pwsh ./build.ps1 -Task Test -Configuration Release
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Stress -Quick
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Clean', 'Stress')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # With -Task Stress: run the stress suite at its quick size (as the Test task does) instead of its full size.
+    [switch] $Quick
 )
 
 $ErrorActionPreference = 'Stop'
@@ -169,9 +178,7 @@ function Invoke-Test {
     }
 
     Write-Host '== Pester' -ForegroundColor Cyan
-    Invoke-Native dotnet @('restore', (Join-Path $Root 'build/Tools.proj'), '--nologo', '-v', 'quiet')
-    $pester = Join-Path (Get-NuGetPackageRoot) "pester/$PesterVersion/tools/Pester.psd1"
-    if (-not (Test-Path $pester)) { throw "Pester $PesterVersion was not found at $pester after the restore." }
+    $pester = Get-PesterModule
     $summary = Join-Path $results 'pester-summary.json'
     $code = Invoke-ChildPwsh 'pester' @('-File', (Join-Path $Root 'tests/pester/Invoke-PesterSuite.ps1'), '-PesterPath', $pester, '-ModulePath', $ModuleOut, '-SummaryPath', $summary, '-ResultPath', (Join-Path $results 'pester.xml'))
     if (Test-Path $summary) {
@@ -182,9 +189,99 @@ function Invoke-Test {
         $failed += 1
     }
 
+    $stress = Invoke-StressSuite -Size quick -ResultsFolder $results
+    $passed += $stress.Passed; $failed += $stress.Failed
+
     Write-Host ''
     Write-Host "$passed passed, $failed failed"
     if ($failed -gt 0) { exit 1 }
+}
+
+function Get-PesterModule {
+    # Restores Pester from NuGet (build/Tools.proj) and returns the path of its Pester.psd1.
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'build/Tools.proj'), '--nologo', '-v', 'quiet')
+    $pester = Join-Path (Get-NuGetPackageRoot) "pester/$PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $pester)) { throw "Pester $PesterVersion was not found at $pester after the restore." }
+    $pester
+}
+
+function Invoke-StressSuite {
+    <#
+    .SYNOPSIS
+        Runs tests/stress at one size (SOCKETCMDLETS_STRESS=full|quick) in a child pwsh, through
+        tests/pester/Invoke-PesterSuite.ps1, then prints the figures the tests measured as a table and writes it to
+        out/stress/results.md. Returns the counts (Passed, Failed, Skipped).
+    #>
+    param(
+        [ValidateSet('full', 'quick')] [string] $Size,
+        # Where the summary and the XML results go.
+        [string] $ResultsFolder
+    )
+    Write-Host "== Stress ($Size)" -ForegroundColor Cyan
+    $pester = Get-PesterModule
+    $stressOut = Join-Path $Out 'stress'
+    $null = New-Item -ItemType Directory -Force -Path $stressOut, $ResultsFolder
+    $figures = Join-Path $stressOut "figures-$Size.jsonl"
+    $summary = Join-Path $ResultsFolder "stress-$Size-summary.json"
+    Remove-Item -LiteralPath $figures, $summary -ErrorAction SilentlyContinue
+
+    # The child inherits these; the seed (SOCKETCMDLETS_STRESS_SEED), when set, passes through as it is.
+    $saved = @{ Size = $env:SOCKETCMDLETS_STRESS; Results = $env:SOCKETCMDLETS_STRESS_RESULTS }
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    try {
+        $env:SOCKETCMDLETS_STRESS = $Size
+        $env:SOCKETCMDLETS_STRESS_RESULTS = $figures
+        $code = Invoke-ChildPwsh "stress-$Size" @('-File', (Join-Path $Root 'tests/pester/Invoke-PesterSuite.ps1'), '-PesterPath', $pester,
+            '-ModulePath', $ModuleOut, '-SummaryPath', $summary, '-ResultPath', (Join-Path $ResultsFolder "stress-$Size.xml"),
+            '-Path', (Join-Path $Root 'tests/stress'))
+    } finally {
+        $env:SOCKETCMDLETS_STRESS = $saved.Size
+        $env:SOCKETCMDLETS_STRESS_RESULTS = $saved.Results
+    }
+    $clock.Stop()
+
+    $counts = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    if (Test-Path $summary) {
+        $s = Get-Content -Raw $summary | ConvertFrom-Json
+        $counts = [pscustomobject]@{ Passed = [int] $s.Passed; Failed = [int] $s.Failed; Skipped = [int] $s.Skipped }
+    } else {
+        Write-Host "The stress run ended (exit code $code) without a summary." -ForegroundColor Red
+    }
+    Write-StressTable -Size $Size -FiguresPath $figures -Counts $counts -Seconds $clock.Elapsed.TotalSeconds -Destination (Join-Path $stressOut 'results.md')
+    $counts
+}
+
+function Write-StressTable {
+    # Prints the figures of a stress run (JSON lines) as a markdown table and writes the same text to -Destination.
+    param([string] $Size, [string] $FiguresPath, $Counts, [double] $Seconds, [string] $Destination)
+    $rows = @(if (Test-Path $FiguresPath) { Get-Content $FiguresPath | Where-Object { $_ } | ForEach-Object { $_ | ConvertFrom-Json } })
+    $load = if (Test-Path '/proc/loadavg') { ((Get-Content '/proc/loadavg') -split ' ')[0..2] -join ' ' } else { 'n/a' }
+    $lines = [System.Collections.Generic.List[string]]::new()
+    $lines.Add('# SocketCmdlets stress results')
+    $lines.Add('')
+    $lines.Add(("Size {0}; {1:yyyy-MM-dd HH:mm} UTC; {2} logical processors, load average {3} at the end; {4} passed, {5} failed, {6} skipped; {7:0} s." -f
+            $Size, [datetime]::UtcNow, [Environment]::ProcessorCount, $load, $Counts.Passed, $Counts.Failed, $Counts.Skipped, $Seconds))
+    $lines.Add('')
+    $lines.Add('| Scenario | Figure | Value |')
+    $lines.Add('|---|---|---|')
+    foreach ($r in $rows) {
+        $value = if ($r.Unit) { "$($r.Value) $($r.Unit)" } else { $r.Value }
+        $lines.Add("| $($r.Scenario) | $($r.Figure -replace '\|', '\|') | $($value -replace '\|', '\|') |")
+    }
+    if ($rows.Count -eq 0) { $lines.Add('| (none) | the run wrote no figures | |') }
+    Set-Content -LiteralPath $Destination -Value $lines -Encoding utf8NoBOM
+    Write-Host ''
+    $lines | ForEach-Object { Write-Host $_ }
+    Write-Host "(also in $Destination)"
+}
+
+function Invoke-Stress {
+    Invoke-Build
+    $size = if ($Quick) { 'quick' } else { 'full' }
+    $counts = Invoke-StressSuite -Size $size -ResultsFolder (Join-Path $Out 'stress')
+    Write-Host ''
+    Write-Host "$($counts.Passed) passed, $($counts.Failed) failed"
+    if ($counts.Failed -gt 0) { exit 1 }
 }
 
 function Invoke-Demo {
@@ -208,5 +305,6 @@ foreach ($t in $Task) {
         'Demo' { Invoke-Demo }
         'Package' { Invoke-Package }
         'Clean' { Invoke-Clean }
+        'Stress' { Invoke-Stress }
     }
 }
