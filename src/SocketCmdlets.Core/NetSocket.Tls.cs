@@ -86,6 +86,15 @@ namespace SocketCmdlets
                     || (options.IsServer && !options.RequireClientCertificate && errors == SslPolicyErrors.RemoteCertificateNotAvailable);
             };
 
+            foreach (string name in options.ApplicationProtocols ?? Array.Empty<string>())
+            {
+                int length = System.Text.Encoding.UTF8.GetByteCount(name ?? string.Empty);
+                if (length < 1 || length > 255)
+                {
+                    throw new ArgumentException($"'{name}' cannot be an ALPN protocol name: it must be 1 to 255 bytes long.");
+                }
+            }
+
             // The handshake runs on a blocking socket through a stream; bytes already buffered go first.
             byte[] pending = new byte[PendingBytes];
             if (pending.Length > 0)
@@ -95,21 +104,51 @@ namespace SocketCmdlets
             }
 
             Settle();
-            _socket.Blocking = true;
-            var network = new NetworkStream(_socket, ownsSocket: false);
-            var tls = new SslStream(new PrefixedStream(pending, network), false, validate);
-            trace?.Invoke(options.IsServer
-                ? $"Starting the TLS handshake as the server on socket {Id}."
-                : $"Starting the TLS handshake with '{targetHost}' on socket {Id}{(options.SkipCertificateCheck ? " (certificate check skipped)" : string.Empty)}.");
-            Task handshake = options.IsServer
-                ? TlsReflection.AuthenticateAsServer(tls, options)
-                : TlsReflection.AuthenticateAsClient(tls, options, targetHost);
+            SslStream tls;
+            Task handshake;
+            try
+            {
+                _socket.Blocking = true;
+                var network = new NetworkStream(_socket, ownsSocket: false);
+                tls = new SslStream(new PrefixedStream(pending, network), false, validate);
+                trace?.Invoke(options.IsServer
+                    ? $"Starting the TLS handshake as the server on socket {Id}."
+                    : $"Starting the TLS handshake with '{targetHost}' on socket {Id}{(options.SkipCertificateCheck ? " (certificate check skipped)" : string.Empty)}.");
+                handshake = options.IsServer
+                    ? TlsReflection.AuthenticateAsServer(tls, options)
+                    : TlsReflection.AuthenticateAsClient(tls, options, targetHost);
+            }
+            catch (Exception e)
+            {
+                // Nothing was read yet: the socket goes back to what it was, its buffered bytes included.
+                RestorePlain();
+                PutBack(pending);
+                if (e is IOException && e.InnerException is SocketException inner)
+                {
+                    throw inner;
+                }
+
+                if (e is IOException && !_socket.Connected)
+                {
+                    // The peer reset the connection before the handshake could start.
+                    throw new SocketException((int)SocketError.NotConnected);
+                }
+
+                if (e is ObjectDisposedException)
+                {
+                    throw Closed("start TLS");
+                }
+
+                throw;
+            }
+
             Deadline deadline = Deadline.After(timeout);
             try
             {
                 if (!deadline.Wait(handshake, cancellationToken))
                 {
-                    throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, $"TLS handshake on {this}", "the TLS handshake did not finish (the peer may not speak TLS, or not answer)");
+                    throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, $"TLS handshake on {this}",
+                        "the TLS handshake did not finish (the peer may not speak TLS, or not answer); the socket was closed, as a handshake cannot be resumed");
                 }
             }
             catch (Exception e) when (!(e is SocketTimeoutException) && !(e is OperationCanceledException))
@@ -125,8 +164,10 @@ namespace SocketCmdlets
             }
             catch
             {
+                // Timed out or stopped: the abandoned handshake still reads from the connection, so nothing said on
+                // it afterwards could be trusted. It is closed.
                 Observe(handshake);
-                RestorePlain();
+                Close();
                 throw;
             }
 
@@ -138,6 +179,28 @@ namespace SocketCmdlets
             RemoteCertificate = tls.RemoteCertificate == null ? null : new X509Certificate2(tls.RemoteCertificate);
             trace?.Invoke($"TLS established on socket {Id}: {TlsProtocol}{(CipherSuite != null ? ", " + CipherSuite : string.Empty)}{(ApplicationProtocol != null ? ", ALPN " + ApplicationProtocol : string.Empty)}{(RemoteCertificate != null ? ", peer certificate " + RemoteCertificate.Subject : string.Empty)}.");
             return this;
+        }
+
+        /// <summary>Puts bytes taken from the receive buffer back in front of it.</summary>
+        private void PutBack(byte[] bytes)
+        {
+            if (bytes.Length == 0)
+            {
+                return;
+            }
+
+            int pending = PendingBytes;
+            var buffer = new byte[Math.Max(4096, bytes.Length + pending)];
+            Buffer.BlockCopy(bytes, 0, buffer, 0, bytes.Length);
+            if (pending > 0)
+            {
+                Buffer.BlockCopy(_receiveBuffer, _pendingStart, buffer, bytes.Length, pending);
+            }
+
+            BufferPool.Return(_receiveBuffer);
+            _receiveBuffer = buffer;
+            _pendingStart = 0;
+            _pendingEnd = bytes.Length + pending;
         }
 
         private void RestorePlain()

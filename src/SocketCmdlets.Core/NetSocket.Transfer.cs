@@ -433,7 +433,9 @@ namespace SocketCmdlets
         private int Fill(TimeSpan timeout, CancellationToken cancellationToken, int room = BufferPool.ChunkSize)
         {
             int pending = PendingBytes;
-            int size = Math.Max(BufferPool.ChunkSize, room);
+
+            // The pooled chunk serves unless a record already fills half of it; then grow, up to the room a record may need.
+            int size = pending < BufferPool.ChunkSize / 2 ? BufferPool.ChunkSize : Math.Max(BufferPool.ChunkSize, Math.Min(room, Math.Max(pending + 1, pending * 2)));
             if (_receiveBuffer == null || _receiveBuffer.Length < size)
             {
                 byte[] bigger = size == BufferPool.ChunkSize ? BufferPool.Rent() : new byte[size];

@@ -99,6 +99,7 @@ function Get-KnownErrorId {
         'ConnectionReset', 'NetworkUnreachable',
         # ErrorFactory.SocketNotFound and the cmdlets' own checks.
         'SocketNotFound', 'ConflictingParameters', 'ByteCountTooLarge', 'SocketOrDataRequired', 'DataIsSocket',
+        'InvalidWildcardPattern',
         # PowerShell's parameter binder.
         'ParameterArgumentValidationError', 'ParameterArgumentValidationErrorNullNotAllowed',
         'ParameterArgumentValidationErrorEmptyStringNotAllowed', 'ParameterArgumentValidationErrorEmptyArrayNotAllowed',

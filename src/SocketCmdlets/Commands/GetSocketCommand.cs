@@ -26,6 +26,20 @@ namespace SocketCmdlets.Commands
         protected override void ProcessRecord()
         {
             WildcardPattern[] patterns = Name?.Select(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase)).ToArray();
+            foreach (WildcardPattern pattern in patterns ?? new WildcardPattern[0])
+            {
+                try
+                {
+                    // A pattern is parsed when first used: use it once now, so a bad one is an error whatever is open.
+                    pattern.IsMatch(string.Empty);
+                }
+                catch (WildcardPatternException e)
+                {
+                    ThrowTerminatingError(ErrorFactory.Create(e, "InvalidWildcardPattern", ErrorCategory.InvalidArgument, Name,
+                        $"-Name holds a wildcard pattern that cannot be used: {e.Message} Escape [ and ] with a backtick for literal brackets."));
+                }
+            }
+
             foreach (NetSocket socket in SocketRegistry.Snapshot())
             {
                 if (Id != null && !Id.Contains(socket.Id))
