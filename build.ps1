@@ -14,6 +14,11 @@
     Stress builds, then runs the stress and fault suite (tests/stress) in a child pwsh at full size, or with -Quick at
            the size the Test task runs it, and prints every figure it measured as a table at the end (also written
            to out/stress/results.md). SOCKETCMDLETS_STRESS_SEED=<n> replays the random bad-input driver's seed <n>.
+    Bench  builds (a help-generation failure is only a warning here), installs iperf3 from Debian's packages when it
+           is missing, builds the raw .NET peers (bench/RawPeers, not part of the module) and runs the benchmark suite
+           (bench/Invoke-Benchmark.ps1) in a child pwsh: the module against raw .NET and iperf3 on 127.0.0.1, a table
+           on the console and in out/bench/results.md and results.json. -Quick is the CI-sized run (about two minutes,
+           asserts no figure).
     Clean  removes out/ and every bin/ and obj/ folder.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Demo
@@ -21,16 +26,18 @@
     dotnet pwsh ./build.ps1 -Task Test -Configuration Release
 .EXAMPLE
     dotnet pwsh ./build.ps1 -Task Stress -Quick
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Bench -Quick
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Clean', 'Stress')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Stress', 'Bench', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    # With -Task Stress: run the stress suite at its quick size (as the Test task does) instead of its full size.
+    # Stress: the quick size the Test task runs. Bench: the CI-sized run (64 MiB instead of 1 GiB, fewer iterations).
     [switch] $Quick
 )
 
@@ -72,6 +79,8 @@ function Get-NuGetPackageRoot {
 }
 
 function Invoke-Build {
+    # -HelpOptional: a failure to generate the MAML help is a warning (the benchmark needs the DLLs and manifest only).
+    param([switch] $HelpOptional)
     Write-Host "== Build ($Configuration)" -ForegroundColor Cyan
     Invoke-Native dotnet @('build', (Join-Path $Root 'src/SocketCmdlets/SocketCmdlets.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
     $bin = Join-Path $Root "src/SocketCmdlets/bin/$Configuration/netstandard2.0"
@@ -84,7 +93,10 @@ function Invoke-Build {
     Copy-Item (Join-Path $Root 'module/about_SocketCmdlets.help.txt') $helpOut
     $maml = Join-Path $helpOut 'SocketCmdlets.dll-Help.xml'
     $code = Invoke-ChildPwsh 'help' @('-File', (Join-Path $Root 'build/New-MamlHelp.ps1'), '-ModulePath', $ModuleOut, '-HelpPath', (Join-Path $Root 'module/help'), '-OutFile', $maml)
-    if ($code -ne 0) { throw "Generating the MAML help failed (exit code $code)." }
+    if ($code -ne 0) {
+        if (-not $HelpOptional) { throw "Generating the MAML help failed (exit code $code)." }
+        Write-Warning "Generating the MAML help failed (exit code $code); the module is staged without it."
+    }
     Write-Host "Module staged in $ModuleOut"
 }
 
@@ -125,24 +137,33 @@ function Read-TrxCounts {
 }
 
 function Install-TestPeer {
-    # The interop tests talk to real third-party programs. Missing ones are installed from Debian's packages when
-    # this machine can (Debian-like, root or sudo); elsewhere the tests that need them fail and name the package.
-    $wanted = [ordered]@{ socat = 'socat'; nc = 'netcat-openbsd'; curl = 'curl'; 'redis-server' = 'redis-server'; openssl = 'openssl'; ip = 'iproute2'; python3 = 'python3' }
-    $missing = @($wanted.Keys | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction SilentlyContinue) } | ForEach-Object { $wanted[$_] })
+    # The interop tests talk to real third-party programs, and the benchmark test (tests/pester/Bench.Tests.ps1)
+    # compares with iperf3.
+    Install-DebianPackage -For 'The interop tests that need them' -Wanted ([ordered]@{
+            socat = 'socat'; nc = 'netcat-openbsd'; curl = 'curl'; 'redis-server' = 'redis-server'; openssl = 'openssl'; ip = 'iproute2'; python3 = 'python3'; iperf3 = 'iperf3' })
+}
+
+function Install-DebianPackage {
+    # Installs the packages of the missing commands from Debian's packages when this machine can (Debian-like, root
+    # or sudo; noninteractive); elsewhere whatever needs them fails and names the package.
+    param([string] $For, [System.Collections.Specialized.OrderedDictionary] $Wanted)
+    $missing = @($Wanted.Keys | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction SilentlyContinue) } | ForEach-Object { $Wanted[$_] })
     if ($missing.Count -eq 0) { return }
     if (-not $IsLinux -or -not (Get-Command apt-get -ErrorAction SilentlyContinue)) {
-        Write-Warning "Not installed, and no apt-get to install them: $($missing -join ', '). The interop tests that need them will fail."
+        Write-Warning "Not installed, and no apt-get to install them: $($missing -join ', '). $For will fail."
         return
     }
-    $sudo = if ((& id -u) -eq '0') { @() } elseif (Get-Command sudo -ErrorAction SilentlyContinue) { @('sudo') } else { $null }
-    if ($null -eq $sudo) {
-        Write-Warning "Cannot install $($missing -join ', ') without root. The interop tests that need them will fail."
+    # (An 'if' that yields @() assigns $null, so root and sudo are told apart by a string.)
+    $via = if ((& id -u) -eq '0') { 'root' } elseif (Get-Command sudo -ErrorAction SilentlyContinue) { 'sudo' } else { 'none' }
+    if ($via -eq 'none') {
+        Write-Warning "Cannot install $($missing -join ', ') without root. $For will fail."
         return
     }
-    Write-Host "== Installing test peers: $($missing -join ', ')" -ForegroundColor Cyan
+    Write-Host "== Installing: $($missing -join ', ')" -ForegroundColor Cyan
     $env:DEBIAN_FRONTEND = 'noninteractive'
-    $apt = if ($sudo) { 'sudo' } else { 'apt-get' }
-    $prefix = if ($sudo) { @('apt-get') } else { @() }
+    $apt = if ($via -eq 'sudo') { 'sudo' } else { 'apt-get' }
+    # sudo resets the environment: the frontend goes on the command line too.
+    $prefix = if ($via -eq 'sudo') { @('env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get') } else { @() }
     & $apt @prefix update -qq | Out-Host
     & $apt @prefix install -y -qq --no-install-recommends @missing | Out-Host
     if ($LASTEXITCODE -ne 0) { Write-Warning "apt-get install $($missing -join ' ') failed (exit code $LASTEXITCODE)." }
@@ -291,9 +312,23 @@ function Invoke-Demo {
     if ($code -ne 0) { throw "The demo failed (exit code $code)." }
 }
 
+function Invoke-Bench {
+    Invoke-Build -HelpOptional
+    Install-DebianPackage -For 'The iperf3 row of the benchmark' -Wanted ([ordered]@{ iperf3 = 'iperf3' })
+    $mode = if ($Quick) { 'quick' } else { 'full' }
+    Write-Host "== Benchmark ($mode)" -ForegroundColor Cyan
+    # The raw .NET peers are built apart from the module and never staged in it.
+    $peers = Join-Path $Out 'bench/RawPeers'
+    Invoke-Native dotnet @('build', (Join-Path $Root 'bench/RawPeers/RawPeers.csproj'), '-c', 'Release', '-o', $peers, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    $arguments = @('-File', (Join-Path $Root 'bench/Invoke-Benchmark.ps1'), '-ModulePath', $ModuleOut, '-RawPeersPath', (Join-Path $peers 'RawPeers.dll'), '-OutDir', (Join-Path $Out 'bench'))
+    if ($Quick) { $arguments += '-Quick' }
+    $code = Invoke-ChildPwsh 'bench' $arguments
+    if ($code -ne 0) { throw "The benchmark failed (exit code $code)." }
+}
+
 function Invoke-Clean {
     if (Test-Path $Out) { Remove-Item -Recurse -Force $Out }
-    Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests'), (Join-Path $Root 'build') -Directory -Recurse -Include bin, obj -ErrorAction SilentlyContinue |
+    Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests'), (Join-Path $Root 'build'), (Join-Path $Root 'bench') -Directory -Recurse -Include bin, obj -ErrorAction SilentlyContinue |
         Remove-Item -Recurse -Force
     Write-Host 'Cleaned.'
 }
@@ -304,6 +339,7 @@ foreach ($t in $Task) {
         'Test' { Invoke-Test }
         'Demo' { Invoke-Demo }
         'Package' { Invoke-Package }
+        'Bench' { Invoke-Bench }
         'Clean' { Invoke-Clean }
         'Stress' { Invoke-Stress }
     }
