@@ -514,6 +514,22 @@ namespace SocketCmdlets
         /// <summary>A one-line description, for messages.</summary>
         public override string ToString()
         {
+            // PowerShell's parameter binder asks for this on every -Socket it binds: build it only when it changed.
+            var key = (State, Name, _localEndPoint, _remoteEndPoint, Path);
+            if (_description != null && key.Equals(_descriptionKey))
+            {
+                return _description;
+            }
+
+            _descriptionKey = key;
+            return _description = Describe();
+        }
+
+        private (SocketState, string, IPEndPoint, IPEndPoint, string) _descriptionKey;
+        private string _description;
+
+        private string Describe()
+        {
             string name = string.IsNullOrEmpty(Name) ? string.Empty : $" '{Name}'";
             string where = Path != null ? $" {Path}" : _remoteEndPoint != null ? $" {Format(_localEndPoint)} -> {Format(_remoteEndPoint)}"
                 : _localEndPoint != null ? $" {Format(_localEndPoint)}" : string.Empty;

@@ -25,8 +25,7 @@ namespace SocketCmdlets.Commands
         private NetSocket _lastSocket;
 
         /// <summary>The connected socket to send on (for UDP: any socket; see -ComputerName).</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
-        [ValidateNotNull]
+        [Parameter(Position = 0, ValueFromPipeline = true, ParameterSetName = SocketSet)]
         public NetSocket Socket { get; set; }
 
         /// <summary>The id of the connected socket to send on.</summary>
@@ -73,9 +72,16 @@ namespace SocketCmdlets.Commands
         [ValidateRange(1, 65535)]
         public int Port { get; set; }
 
-        /// <summary>UDP: where to send each datagram, as an endpoint; a received datagram piped in supplies its sender's, so a reply is one pipeline away.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        /// <summary>UDP: where to send each datagram, as an endpoint.</summary>
+        [Parameter]
         public IPEndPoint RemoteEndPoint { get; set; }
+
+        /// <summary>
+        /// UDP: a received datagram to answer: its sender is the destination, and its socket sends when -Socket is not
+        /// named, so $datagram | Send-SocketData -Data 'pong' replies.
+        /// </summary>
+        [Parameter(ValueFromPipeline = true)]
+        public SocketDatagram ReplyTo { get; set; }
 
         /// <summary>Sends each input as soon as it arrives instead of gathering small inputs into large sends.</summary>
         [Parameter]
@@ -124,7 +130,12 @@ namespace SocketCmdlets.Commands
 
         protected override void ProcessRecord()
         {
-            NetSocket socket = ResolveSocket(Socket, Id);
+            NetSocket socket = ById ? ResolveSocket(null, Id) : Socket ?? ReplyTo?.Socket;
+            if (socket == null && !ById)
+            {
+                ThrowParameterError("SocketOrDataRequired", "Name the socket to send on: -Socket, -Id, or pipe the sockets (with -Data), or pipe a received datagram to reply to it.");
+            }
+
             if (socket == null || socket == _failed)
             {
                 return;
@@ -335,7 +346,7 @@ namespace SocketCmdlets.Commands
             }
 
             // An endpoint given on the command line or by a piped object, else the sender of a datagram being echoed.
-            return RemoteEndPoint ?? (socket.State == SocketState.Connected ? null : datagram?.RemoteEndPoint);
+            return RemoteEndPoint ?? ReplyTo?.RemoteEndPoint ?? (socket.State == SocketState.Connected ? null : datagram?.RemoteEndPoint);
         }
 
         private string DestinationText(NetSocket socket, IPEndPoint destination) =>
