@@ -13,6 +13,8 @@ namespace SocketCmdlets.Commands
     [OutputType(typeof(NetSocket))]
     public sealed class SendSocketDataCommand : SocketCommandBase
     {
+        private const string ReplySet = "Reply";
+
         private SendBuffer _buffer;
         private NetSocket _failed;
         private long _pendingSince;
@@ -25,7 +27,8 @@ namespace SocketCmdlets.Commands
         private NetSocket _lastSocket;
 
         /// <summary>The connected socket to send on (for UDP: any socket; see -ComputerName).</summary>
-        [Parameter(Position = 0, ValueFromPipeline = true, ParameterSetName = SocketSet)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = SocketSet)]
+        [ValidateNotNull]
         public NetSocket Socket { get; set; }
 
         /// <summary>The id of the connected socket to send on.</summary>
@@ -80,7 +83,12 @@ namespace SocketCmdlets.Commands
         /// UDP: a received datagram to answer: its sender is the destination, and its socket sends when -Socket is not
         /// named, so $datagram | Send-SocketData -Data 'pong' replies.
         /// </summary>
-        [Parameter(ValueFromPipeline = true)]
+        /// <remarks>
+        /// A parameter set of its own, so that a pipeline of strings to a named -Socket never tries to bind its items
+        /// here: that per-item attempt would cost more than the send.
+        /// </remarks>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ReplySet)]
+        [ValidateNotNull]
         public SocketDatagram ReplyTo { get; set; }
 
         /// <summary>Sends each input as soon as it arrives instead of gathering small inputs into large sends.</summary>
