@@ -560,6 +560,19 @@ Describe 'TLS' -Tag 'Tls' {
             $pair = New-Pair
         }
 
+        It 'ends a handshake with a silent peer on Ctrl+C, with no error, and closes the socket' {
+            $job = Start-SecondPowerShell -ArgumentList $pair.Client { param($s) $s | Protect-Socket -SkipCertificateCheck -Verbose }
+            try {
+                Wait-Until -TimeoutSec 10 { $job.PowerShell.Streams.Verbose.Count -gt 0 }
+                Stop-SecondPowerShell $job | Should -BeTrue
+                Get-StopError $job | Should -BeNullOrEmpty
+                Get-ErrorVariable $job | Should -BeNullOrEmpty
+                $pair.Client.State | Should -Be 'Closed'
+            } finally {
+                Remove-SecondPowerShell $job
+            }
+        }
+
         It 'reports TlsHandshakeFailed against a plain-text server' {
             $job = Start-SecondPowerShell -ArgumentList $pair.Peer {
                 param($s)
