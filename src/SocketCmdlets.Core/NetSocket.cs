@@ -352,7 +352,7 @@ namespace SocketCmdlets
                     throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, $"resolving '{host}'");
                 }
 
-                addresses = Unwrap(lookup);
+                addresses = lookup.GetAwaiter().GetResult();
                 trace?.Invoke($"'{host}' resolved to {string.Join(", ", addresses.Select(a => a.ToString()))}.");
             }
 
@@ -626,10 +626,5 @@ namespace SocketCmdlets
 
         private static void Observe(Task task) =>
             task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-
-        private static T Unwrap<T>(Task<T> task)
-        {
-            return task.GetAwaiter().GetResult();
-        }
     }
 }

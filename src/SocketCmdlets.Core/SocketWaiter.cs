@@ -70,31 +70,25 @@ namespace SocketCmdlets
 
                 List<Socket> readList = read ? byRaw.Keys.ToList() : null;
                 List<Socket> writeList = write ? byRaw.Keys.ToList() : null;
+                bool disposed = false;
                 try
                 {
                     Socket.Select(readList, writeList, null, slice * 1000);
                 }
                 catch (ObjectDisposedException)
                 {
-                    // A socket was closed while we waited: drop it and go on with the others.
-                    foreach (NetSocket closed in open.Where(s => s.State == SocketState.Closed).ToList())
-                    {
-                        open.Remove(closed);
-                        onClosed?.Invoke(closed);
-                    }
-
-                    if (open.Count == 0)
-                    {
-                        return ready;
-                    }
-
-                    continue;
+                    // A socket was closed while we waited: the lists say nothing; look again without it.
+                    disposed = true;
                 }
 
-                var hits = new HashSet<NetSocket>(buffered);
-                foreach (Socket raw in (readList ?? new List<Socket>()).Concat(writeList ?? new List<Socket>()))
+                var hits = new HashSet<NetSocket>();
+                if (!disposed)
                 {
-                    hits.Add(byRaw[raw]);
+                    hits.UnionWith(buffered);
+                    foreach (Socket raw in (readList ?? new List<Socket>()).Concat(writeList ?? new List<Socket>()))
+                    {
+                        hits.Add(byRaw[raw]);
+                    }
                 }
 
                 // A socket closed during the wait is not ready: report it and watch the others.

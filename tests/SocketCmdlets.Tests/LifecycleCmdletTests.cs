@@ -4,6 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
+using SocketCmdlets.TestSupport;
 using Xunit;
 
 namespace SocketCmdlets.Tests

@@ -3,6 +3,7 @@ using System.Collections;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
+using SocketCmdlets.TestSupport;
 using Xunit;
 
 namespace SocketCmdlets.Tests

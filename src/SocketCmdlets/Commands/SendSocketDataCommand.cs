@@ -197,7 +197,7 @@ namespace SocketCmdlets.Commands
                     return;
                 }
 
-                ok = Try(() => Append(data, 0), socket, $"send to {Describe(socket)}", SocketOperation.Send);
+                ok = Try(() => Append(data, 0), socket, $"send to {Peer(socket)}", SocketOperation.Send);
             }
 
             if (!ok)
@@ -433,17 +433,17 @@ namespace SocketCmdlets.Commands
                     var progress = new ProgressReporter(this, $"Sending {System.IO.Path.GetFileName(_path)} to {NetSocket.Format(socket.RemoteEndPoint)}", file.Length);
                     if (VerboseEnabled)
                     {
-                        WriteVerbose($"Sending '{_path}' ({file.Length} bytes) to {Describe(socket)}.");
+                        WriteVerbose($"Sending '{_path}' ({file.Length} bytes) to {Peer(socket)}.");
                     }
 
                     long sent = socket.SendFrom(file, TimeoutFor(socket, TimeoutSec, send: true), StopToken, progress.Report);
                     progress.Complete();
                     if (VerboseEnabled)
                     {
-                        WriteVerbose($"Sent {sent} bytes from '{_path}' to {Describe(socket)}.");
+                        WriteVerbose($"Sent {sent} bytes from '{_path}' to {Peer(socket)}.");
                     }
                 }
-            }, socket, $"send '{Path}' to {Describe(socket)}", SocketOperation.Send);
+            }, socket, $"send '{Path}' to {Peer(socket)}", SocketOperation.Send);
         }
 
         private bool Flush()
@@ -458,14 +458,14 @@ namespace SocketCmdlets.Commands
             NetSocket socket = buffer.Socket;
             try
             {
-                bool ok = Try(buffer.Flush, socket, $"send to {Describe(socket)}", SocketOperation.Send);
+                bool ok = Try(buffer.Flush, socket, $"send to {Peer(socket)}", SocketOperation.Send);
                 if (!ok)
                 {
                     Fail(socket);
                 }
                 else if (VerboseEnabled && socket.BytesSent > _pendingSince)
                 {
-                    WriteVerbose($"Sent {socket.BytesSent - _pendingSince} bytes to {Describe(socket)}.");
+                    WriteVerbose($"Sent {socket.BytesSent - _pendingSince} bytes to {Peer(socket)}.");
                 }
 
                 return ok;
@@ -482,7 +482,5 @@ namespace SocketCmdlets.Commands
             _buffer?.Dispose();
             _buffer = null;
         }
-
-        private static string Describe(NetSocket socket) => Peer(socket);
     }
 }
