@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
 
@@ -27,6 +28,7 @@ namespace SocketCmdlets
         public int PendingBytes => _pendingEnd - _pendingStart;
 
         /// <summary>Sends all of <paramref name="count"/> bytes; a partial send is continued, never dropped.</summary>
+        [MethodImpl(HotPath.Optimize)]
         public void Send(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
             if (buffer == null)
@@ -81,6 +83,7 @@ namespace SocketCmdlets
             Send(buffer, 0, buffer?.Length ?? 0, timeout, cancellationToken);
 
         /// <summary>Streams <paramref name="source"/> to the peer in 1 MiB chunks; returns the bytes sent.</summary>
+        [MethodImpl(HotPath.Optimize)]
         public long SendFrom(Stream source, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null)
         {
             RequireState("send", "sending needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected);
@@ -108,6 +111,7 @@ namespace SocketCmdlets
         /// Receives up to <paramref name="count"/> chunks as byte arrays (count -1: until end of stream); each chunk is
         /// what one receive yields, up to 1 MiB. Returns the number of chunks.
         /// </summary>
+        [MethodImpl(HotPath.Optimize)]
         public int ReceiveChunks(int count, TimeSpan timeout, CancellationToken cancellationToken, Action<byte[]> onChunk)
         {
             RequireReceivable();
@@ -116,6 +120,20 @@ namespace SocketCmdlets
             {
                 while (count < 0 || chunks < count)
                 {
+                    if (count < 0 && PendingBytes == 0 && _tls == null)
+                    {
+                        // Streaming to the end with nothing pending: receive straight into the array handed out.
+                        byte[] direct = ReceiveDirect(timeout, cancellationToken);
+                        if (direct == null)
+                        {
+                            break;
+                        }
+
+                        chunks++;
+                        onChunk(direct);
+                        continue;
+                    }
+
                     if (PendingBytes == 0 && Fill(timeout, cancellationToken) == 0)
                     {
                         break;
@@ -140,6 +158,7 @@ namespace SocketCmdlets
         /// Receives up to <paramref name="count"/> chunks as text (count -1: until end of stream). A character split
         /// across reads is held back until it is complete, so it always decodes correctly.
         /// </summary>
+        [MethodImpl(HotPath.Optimize)]
         public int ReceiveTextChunks(Encoding encoding, int count, TimeSpan timeout, CancellationToken cancellationToken, Action<string> onText)
         {
             RequireReceivable();
@@ -235,6 +254,7 @@ namespace SocketCmdlets
         /// record longer than <paramref name="maxRecordLength"/> throws <see cref="RecordTooLongException"/> and stays
         /// buffered, so nothing is lost.
         /// </summary>
+        [MethodImpl(HotPath.Optimize)]
         public int ReceiveRecords(Encoding encoding, string delimiter, bool trimCarriageReturn, int count, int maxRecordLength,
             TimeSpan timeout, CancellationToken cancellationToken, Action<byte[], int, int> onRecord)
         {
@@ -324,6 +344,7 @@ namespace SocketCmdlets
         /// Copies the stream to <paramref name="destination"/> until end of stream, or until <paramref name="maxBytes"/>
         /// bytes when it is not negative. Returns the bytes copied. Memory use is one 1 MiB buffer whatever the size.
         /// </summary>
+        [MethodImpl(HotPath.Optimize)]
         public long ReceiveTo(Stream destination, long maxBytes, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null)
         {
             if (destination == null)
@@ -369,7 +390,65 @@ namespace SocketCmdlets
             return total;
         }
 
+        /// <summary>
+        /// Receives one chunk into a new array of <see cref="ChunkObjectSize"/> bytes: waits for the first bytes, then takes
+        /// what more is already there without waiting, and trims the array only when it is not full. Null at end of stream.
+        /// </summary>
+        [MethodImpl(HotPath.Optimize)]
+        private byte[] ReceiveDirect(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            byte[] chunk = BufferPool.AllocateUninitialized(ChunkObjectSize);
+            int filled = ReceiveRaw(chunk, 0, chunk.Length, timeout, cancellationToken);
+            if (filled == 0)
+            {
+                return null;
+            }
+
+            while (filled < chunk.Length && !EndOfStream)
+            {
+                int read;
+                SocketError error;
+                try
+                {
+                    read = _socket.Receive(chunk, filled, chunk.Length - filled, SocketFlags.None, out error);
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Closed("receive");
+                }
+
+                if (error == SocketError.WouldBlock)
+                {
+                    break;
+                }
+
+                if (error != SocketError.Success)
+                {
+                    throw new SocketException((int)error);
+                }
+
+                if (read == 0)
+                {
+                    EndOfStream = true;
+                    break;
+                }
+
+                Interlocked.Add(ref _bytesReceived, read);
+                filled += read;
+            }
+
+            if (filled < chunk.Length)
+            {
+                var trimmed = new byte[filled];
+                Buffer.BlockCopy(chunk, 0, trimmed, 0, filled);
+                chunk = trimmed;
+            }
+
+            return chunk;
+        }
+
         /// <summary>Receives into <paramref name="buffer"/> from the network; 0 means end of stream.</summary>
+        [MethodImpl(HotPath.Optimize)]
         private int ReceiveRaw(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
             if (EndOfStream)
@@ -430,6 +509,7 @@ namespace SocketCmdlets
         /// Receives more bytes after the pending ones, making room for a record of up to <paramref name="room"/> bytes.
         /// Returns the bytes added; 0 at end of stream.
         /// </summary>
+        [MethodImpl(HotPath.Optimize)]
         private int Fill(TimeSpan timeout, CancellationToken cancellationToken, int room = BufferPool.ChunkSize)
         {
             int pending = PendingBytes;

@@ -135,6 +135,28 @@ namespace SocketCmdlets.Core.Tests
         }
 
         [Fact]
+        public void A_connect_knows_both_endpoints_and_a_refusal_says_ConnectionRefused()
+        {
+            using (NetSocket listener = TestNet.ListenerV4())
+            using (NetSocket client = NetSocket.Create())
+            using (NetSocket refused = NetSocket.Create(SocketProtocol.Tcp, SocketFamily.InterNetwork))
+            {
+                client.Connect("127.0.0.1", listener.LocalEndPoint.Port, TestNet.Timeout, TestNet.Token);
+                Assert.Equal(SocketState.Connected, client.State);
+                Assert.True(client.Socket.Connected);
+                Assert.Equal(new IPEndPoint(IPAddress.Loopback, listener.LocalEndPoint.Port), client.RemoteEndPoint);
+                using (NetSocket peer = listener.Accept(TestNet.Timeout, TestNet.Token))
+                {
+                    Assert.Equal(client.LocalEndPoint, peer.RemoteEndPoint);
+                }
+
+                var e = Assert.Throws<SocketException>(() => refused.Connect("127.0.0.1", TestNet.FreePort(), TestNet.Timeout, TestNet.Token));
+                Assert.Equal(SocketError.ConnectionRefused, e.SocketErrorCode);
+                Assert.Equal(SocketState.Created, refused.State);
+            }
+        }
+
+        [Fact]
         public void Options_survive_a_refused_connect_that_renews_the_socket()
         {
             var options = new SocketOptions { NoDelay = true, Ttl = 33 };

@@ -70,6 +70,55 @@ namespace SocketCmdlets.Core.Tests
         }
 
         [Fact]
+        public void ReceiveChunks_to_the_end_of_a_bulk_stream_hands_out_full_chunks_and_loses_nothing()
+        {
+            // 3 MiB + 1,234 bytes of a pattern, written in odd sizes: the chunks (received straight into the arrays
+            // handed out) are never empty, never over 80 KiB, and put back together are the bytes sent.
+            var data = new byte[3 * 1024 * 1024 + 1234];
+            new Random(7).NextBytes(data);
+            using (Pair pair = Pair.Open())
+            {
+                Task sender = TestNet.Run(() =>
+                {
+                    int at = 0;
+                    int[] sizes = { 1, 70000, 300000, 5, 1048576, 81920, 12345 };
+                    for (int i = 0; at < data.Length; i++)
+                    {
+                        int n = Math.Min(sizes[i % sizes.Length], data.Length - at);
+                        pair.Client.Send(data, at, n, TestNet.Timeout, TestNet.Token);
+                        at += n;
+                    }
+
+                    pair.Client.Close(CloseDirection.Send);
+                });
+                var chunks = new List<byte[]>();
+                int count = pair.Server.ReceiveChunks(-1, TestNet.Timeout, TestNet.Token, chunks.Add);
+                TestNet.Await(sender);
+
+                Assert.Equal(chunks.Count, count);
+                Assert.All(chunks, c => Assert.InRange(c.Length, 1, 80 * 1024));
+                Assert.Equal(data, Bytes.Concat(chunks));
+                Assert.Equal(data.Length, pair.Server.BytesReceived);
+                Assert.True(pair.Server.EndOfStream);
+            }
+        }
+
+        [Fact]
+        public void ReceiveChunks_to_the_end_first_hands_out_bytes_already_pending()
+        {
+            using (Pair pair = Pair.Open())
+            {
+                Send(pair.Client, "one\ntwo");
+                Assert.Equal("one", Assert.Single(Records(pair.Server, "\n", true, 1, 100)));
+                Send(pair.Client, "three");
+                pair.Client.Close(CloseDirection.Send);
+                var chunks = new List<byte[]>();
+                pair.Server.ReceiveChunks(-1, TestNet.Timeout, TestNet.Token, chunks.Add);
+                Assert.Equal("twothree", Encoding.ASCII.GetString(Bytes.Concat(chunks)));
+            }
+        }
+
+        [Fact]
         public void A_receive_with_no_data_times_out_with_SocketTimeoutException_Receive()
         {
             using (Pair pair = Pair.Open())
