@@ -15,13 +15,16 @@
                     .NET socket pair sending the same buffer with 1 MiB writes and receiving into a 1 MiB buffer.
       bulk file     Send-SocketData -Path -> Receive-SocketData -OutFile, a 1 GiB file, against FileStream -> socket ->
                     socket -> FileStream in raw .NET with 1 MiB buffers.
-      round trip    64 bytes to a raw .NET echo server and back, 10,000 times in a PowerShell loop: the cmdlets against
-                    $s.Send/$s.Receive called from the same kind of loop.
+      round trip    64 bytes to a raw .NET echo server and back, 10,000 times: the 10,000 requests piped into one
+                    Invoke-SocketRequest -ByteCount 64 (the target row), and Send-SocketData + Receive-SocketData called
+                    in a PowerShell loop (context), against $s.Send/$s.Receive called from the same kind of loop.
       churn         connect + accept + close 2,000 times from a PowerShell loop: the cmdlets against raw .NET calls.
       lines         1,000,000 short lines; send side: Get-Content | Send-SocketData -AppendNewLine against
                     Get-Content | ForEach-Object { $w.WriteLine($_) } (a StreamWriter over a NetworkStream), received by
-                    a raw .NET sink in both; receive side: Receive-SocketData -Line -ToEnd against a StreamReader.ReadLine
-                    loop, fed by a raw .NET sender in both. Both collect the lines into a variable.
+                    a raw .NET sink in both; receive side: Receive-SocketData -Line -ToEnd -ReadCount 0 (the target row:
+                    string arrays of the lines that have arrived) and Receive-SocketData -Line -ToEnd (one object per
+                    line: context) against a StreamReader.ReadLine loop, fed by a raw .NET sender in all. All collect
+                    the lines into a variable.
       memory        peak working-set growth of a fresh pwsh receiving 1 GiB with -OutFile (raw .NET socket -> FileStream
                     as the baseline); managed memory per idle connection while 1,000 are open (accepted end and
                     connected end), from GC.GetTotalMemory($true) before and after.
@@ -508,14 +511,30 @@ function Measure-RoundTrip {
             $clock.Stop()
             $clock.Elapsed.TotalSeconds * 1e6 / $count
         }
+        # The call designed for conversations: every request piped into one Invoke-SocketRequest, which sends it and
+        # reads its 64-byte reply before taking the next.
+        $pipelineRun = {
+            param($s, [byte[]] $req, [int] $count)
+            $requests = [object[]]::new($count)
+            for ($i = 0; $i -lt $count; $i++) { $requests[$i] = $req }
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            $replies = $requests | Invoke-SocketRequest -Socket $s -ByteCount 64 -AsByteStream
+            $clock.Stop()
+            if ($replies.Count -ne $count -or $replies[-1].Length -ne 64) { throw "Invoke-SocketRequest wrote $($replies.Count) replies for $count requests." }
+            $clock.Elapsed.TotalSeconds * 1e6 / $count
+        }
         $null = & $moduleLoop $moduleSocket $request $Config.RoundTripWarmup $limit
+        $null = & $pipelineRun $moduleSocket $request $Config.RoundTripWarmup
         $null = & $rawLoop $rawSocket $request $Config.RoundTripWarmup $limit
         $f = Invoke-Alternating ([ordered]@{
                 Module = { & $moduleLoop $moduleSocket $request $n $limit }
+                Pipeline = { & $pipelineRun $moduleSocket $request $n }
                 Raw = { & $rawLoop $rawSocket $request $n $limit }
             }) 'The round-trip scenario'
-        Add-Row -Id 'round-trip' -Scenario 'Round trip, 64 B' -Unit 'us' -Better Lower -Module $f.Module -Baseline $f.Raw `
-            -BaselineName '$s.Send/$s.Receive in the same loop' -Target 0.5
+        Add-Row -Id 'round-trip' -Scenario 'Round trip, 64 B: Invoke-SocketRequest' -Unit 'us' -Better Lower -Module $f.Pipeline -Baseline $f.Raw `
+            -BaselineName '$s.Send/$s.Receive in a PowerShell loop' -Target 0.5
+        Add-Row -Id 'round-trip-two-calls' -Scenario 'Round trip, 64 B: Send- + Receive-SocketData per exchange' -Unit 'us' -Better Lower -Module $f.Module -Baseline $f.Raw `
+            -BaselineName '$s.Send/$s.Receive in a PowerShell loop' -Info
     } finally {
         if ($moduleSocket) { Close-Socket -Socket $moduleSocket }
         if ($rawSocket) { $rawSocket.Dispose() }
@@ -565,16 +584,38 @@ function Measure-Churn {
             $clock.Stop()
             $count / $clock.Elapsed.TotalSeconds
         }
+        # The same cycles from pipelines, a batch at a time: the endpoints piped into one Connect-Socket, the batch
+        # accepted by one Receive-SocketConnection -Count and piped to Close-Socket, then the clients piped to Close-Socket.
+        $pipelineRun = {
+            param($l, [int] $port, [int] $count, [timespan] $limit)
+            $batch = [math]::Min(250, $count)
+            $target = [pscustomobject]@{ ComputerName = '127.0.0.1'; Port = $port }
+            $targets = [object[]]::new($batch)
+            for ($i = 0; $i -lt $batch; $i++) { $targets[$i] = $target }
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            for ($done = 0; $done -lt $count; $done += $batch) {
+                $clients = $targets | Connect-Socket -TimeoutSec 10
+                Receive-SocketConnection -Socket $l -Count $batch -TimeoutSec 10 | Close-Socket
+                $clients | Close-Socket
+                if ($clock.Elapsed -gt $limit) { throw "The pipelines went over $limit." }
+            }
+            $clock.Stop()
+            $done / $clock.Elapsed.TotalSeconds
+        }
         $modulePort = $moduleListener.LocalEndPoint.Port
         $rawPort = [SocketBench.Loopback]::PortOf($rawListener)
         $null = & $moduleLoop $moduleListener $modulePort $Config.ChurnWarmup $limit
+        $null = & $pipelineRun $moduleListener $modulePort $Config.ChurnWarmup $limit
         $null = & $rawLoop $rawListener $rawPort $Config.ChurnWarmup $limit
         $f = Invoke-Alternating ([ordered]@{
                 Module = { & $moduleLoop $moduleListener $modulePort $n $limit }
+                Pipeline = { & $pipelineRun $moduleListener $modulePort $n $limit }
                 Raw = { & $rawLoop $rawListener $rawPort $n $limit }
             }) 'The churn scenario'
-        Add-Row -Id 'churn' -Scenario 'Connection churn' -Unit 'conn/s' -Better Higher -Module $f.Module -Baseline $f.Raw `
-            -BaselineName 'Socket.Connect/Accept/Dispose from the same loop' -Target 0.5
+        Add-Row -Id 'churn' -Scenario 'Connection churn: pipelines of 250' -Unit 'conn/s' -Better Higher -Module $f.Pipeline -Baseline $f.Raw `
+            -BaselineName 'Socket.Connect/Accept/Dispose from a PowerShell loop' -Target 0.5
+        Add-Row -Id 'churn-loop' -Scenario 'Connection churn: four cmdlet calls per cycle' -Unit 'conn/s' -Better Higher -Module $f.Module -Baseline $f.Raw `
+            -BaselineName 'Socket.Connect/Accept/Dispose from a PowerShell loop' -Target 0.5
     } finally {
         Close-Socket -Socket $moduleListener
         $rawListener.Dispose()
@@ -642,6 +683,24 @@ function Measure-Lines {
                 $Count / $clock.Elapsed.TotalSeconds
             } finally { $source.Dispose() }
         }
+        # The same with -ReadCount 0: the lines come as string arrays, as many per array as have arrived.
+        $batchedReceive = {
+            param([string] $Path, [int] $Count)
+            $source = [SocketBench.BulkSource]::FromBytes([System.IO.File]::ReadAllBytes($Path), 1MB, $TimeoutMs)
+            try {
+                $s = Connect-Socket -ComputerName 127.0.0.1 -Port $source.Port -TimeoutSec 10
+                Invoke-FullGC
+                $clock = [System.Diagnostics.Stopwatch]::StartNew()
+                $batches = Receive-SocketData -Socket $s -Line -ToEnd -ReadCount 0 -TimeoutSec $Config.OperationTimeoutSec
+                $clock.Stop()
+                Close-Socket -Socket $s
+                $source.Wait($TimeoutMs)
+                $lines = 0
+                foreach ($batch in $batches) { $lines += $batch.Count }
+                if ($lines -ne $Count) { throw "The module read $lines of $Count lines with -ReadCount 0." }
+                $Count / $clock.Elapsed.TotalSeconds
+            } finally { $source.Dispose() }
+        }
         $rawReceive = {
             param([string] $Path, [int] $Count)
             $source = [SocketBench.BulkSource]::FromBytes([System.IO.File]::ReadAllBytes($Path), 1MB, $TimeoutMs)
@@ -664,13 +723,16 @@ function Measure-Lines {
         $null = & $moduleSend $small $warm $smallLength
         $null = & $rawSend $small $warm $smallLength
         $null = & $moduleReceive $small $warm
+        $null = & $batchedReceive $small $warm
         $null = & $rawReceive $small $warm
         $send = Invoke-Alternating ([ordered]@{ Module = { & $moduleSend $file $n $length }; Raw = { & $rawSend $file $n $length } }) 'The line-sending scenario'
         Add-Row -Id 'lines-send' -Scenario 'Lines, send side' -Unit 'lines/s' -Better Higher -Module $send.Module -Baseline $send.Raw `
             -BaselineName 'Get-Content | ForEach-Object { $w.WriteLine($_) }' -Target 1.0
-        $receive = Invoke-Alternating ([ordered]@{ Module = { & $moduleReceive $file $n }; Raw = { & $rawReceive $file $n } }) 'The line-receiving scenario'
-        Add-Row -Id 'lines-receive' -Scenario 'Lines, receive side' -Unit 'lines/s' -Better Higher -Module $receive.Module -Baseline $receive.Raw `
+        $receive = Invoke-Alternating ([ordered]@{ Module = { & $moduleReceive $file $n }; Batched = { & $batchedReceive $file $n }; Raw = { & $rawReceive $file $n } }) 'The line-receiving scenario'
+        Add-Row -Id 'lines-receive' -Scenario 'Lines, receive side: -Line -ToEnd -ReadCount 0' -Unit 'lines/s' -Better Higher -Module $receive.Batched -Baseline $receive.Raw `
             -BaselineName 'while (($l = $r.ReadLine()) -ne $null) { $l }' -Target 1.0
+        Add-Row -Id 'lines-receive-per-line' -Scenario 'Lines, receive side: -Line -ToEnd, one object per line' -Unit 'lines/s' -Better Higher -Module $receive.Module -Baseline $receive.Raw `
+            -BaselineName 'while (($l = $r.ReadLine()) -ne $null) { $l }' -Info
     } finally {
         Remove-Item -LiteralPath $file, $small -Force -ErrorAction SilentlyContinue
     }

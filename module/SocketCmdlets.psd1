@@ -26,6 +26,7 @@
         'Add-SocketMulticastGroup'
         'Remove-SocketMulticastGroup'
         'Protect-Socket'
+        'Invoke-SocketRequest'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

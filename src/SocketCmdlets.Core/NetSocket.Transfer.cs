@@ -116,27 +116,37 @@ namespace SocketCmdlets
         {
             RequireReceivable();
             int chunks = 0;
+
+            // Streaming to the end, a bulk stream (one that fills whole chunks) is received straight into the arrays
+            // handed out; small messages go through the pooled buffer, so each costs an array of its own size only.
+            bool bulk = false;
             try
             {
                 while (count < 0 || chunks < count)
                 {
-                    if (count < 0 && PendingBytes == 0 && _tls == null)
+                    if (bulk && PendingBytes == 0 && _tls == null)
                     {
-                        // Streaming to the end with nothing pending: receive straight into the array handed out.
                         byte[] direct = ReceiveDirect(timeout, cancellationToken);
                         if (direct == null)
                         {
                             break;
                         }
 
+                        bulk = direct.Length == ChunkObjectSize;
                         chunks++;
                         onChunk(direct);
                         continue;
                     }
 
-                    if (PendingBytes == 0 && Fill(timeout, cancellationToken) == 0)
+                    if (PendingBytes == 0)
                     {
-                        break;
+                        int read = Fill(timeout, cancellationToken);
+                        if (read == 0)
+                        {
+                            break;
+                        }
+
+                        bulk = count < 0 && read >= ChunkObjectSize;
                     }
 
                     var chunk = new byte[count < 0 ? Math.Min(PendingBytes, ChunkObjectSize) : PendingBytes];
@@ -252,11 +262,13 @@ namespace SocketCmdlets
         /// stream), without the terminator. With <paramref name="trimCarriageReturn"/>, a <c>\r</c> before the
         /// terminator is removed too (for lines). A final record without terminator is returned at end of stream. A
         /// record longer than <paramref name="maxRecordLength"/> throws <see cref="RecordTooLongException"/> and stays
-        /// buffered, so nothing is lost.
+        /// buffered, so nothing is lost. <paramref name="onDrained"/>, when given, is called each time the records
+        /// received so far have all been handed out and more must be received (so a caller that batches records can
+        /// pass on a batch before a wait).
         /// </summary>
         [MethodImpl(HotPath.Optimize)]
         public int ReceiveRecords(Encoding encoding, string delimiter, bool trimCarriageReturn, int count, int maxRecordLength,
-            TimeSpan timeout, CancellationToken cancellationToken, Action<byte[], int, int> onRecord)
+            TimeSpan timeout, CancellationToken cancellationToken, Action<byte[], int, int> onRecord, Action onDrained = null)
         {
             if (string.IsNullOrEmpty(delimiter))
             {
@@ -316,6 +328,7 @@ namespace SocketCmdlets
                     }
 
                     scanned = Math.Max(0, pending - terminator.Length + 1);
+                    onDrained?.Invoke();
                     int room = maxRecordLength + terminator.Length + (carriageReturn?.Length ?? 0);
                     if (Fill(timeout, cancellationToken, room) == 0)
                     {

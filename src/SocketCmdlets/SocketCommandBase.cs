@@ -133,10 +133,10 @@ namespace SocketCmdlets.Commands
         }
 
         /// <summary>
-        /// Runs an engine call. A failure becomes an error record for the current input (and false); Ctrl+C becomes
-        /// <see cref="PipelineStoppedException"/>, which is not an error.
+        /// Runs an engine call. A failure becomes an error record for the current input (and false), or with
+        /// <paramref name="terminating"/> ends the call; Ctrl+C becomes <see cref="PipelineStoppedException"/>, which is not an error.
         /// </summary>
-        protected bool Try(Action action, object target, string attempt, SocketOperation operation, Func<Exception, bool> quiet = null)
+        protected bool Try(Action action, object target, string attempt, SocketOperation operation, Func<Exception, bool> quiet = null, bool terminating = false)
         {
             try
             {
@@ -153,6 +153,11 @@ namespace SocketCmdlets.Commands
             }
             catch (Exception e) when (ErrorFactory.IsExpected(e))
             {
+                if (terminating)
+                {
+                    ThrowTerminatingError(ErrorFactory.FromException(e, target, attempt, operation));
+                }
+
                 if (quiet == null || !quiet(e))
                 {
                     WriteError(ErrorFactory.FromException(e, target, attempt, operation));
@@ -166,10 +171,12 @@ namespace SocketCmdlets.Commands
         /// The socket options named on the command line: every bound parameter that shares its name with a property of
         /// <see cref="SocketOptions"/> (switches as true or false).
         /// </summary>
+        private static readonly System.Reflection.PropertyInfo[] s_optionProperties = typeof(SocketOptions).GetProperties();
+
         protected SocketOptions OptionsFromParameters()
         {
             var options = new SocketOptions();
-            foreach (System.Reflection.PropertyInfo property in typeof(SocketOptions).GetProperties())
+            foreach (System.Reflection.PropertyInfo property in s_optionProperties)
             {
                 if (!MyInvocation.BoundParameters.TryGetValue(property.Name, out object value))
                 {
@@ -186,6 +193,21 @@ namespace SocketCmdlets.Commands
             }
 
             return options;
+        }
+
+        /// <summary>Writes received bytes as a new byte array, or as text decoded with <paramref name="encoding"/>.</summary>
+        protected void WriteReceived(byte[] buffer, int offset, int length, bool asBytes, System.Text.Encoding encoding)
+        {
+            if (asBytes)
+            {
+                var bytes = new byte[length];
+                Buffer.BlockCopy(buffer, offset, bytes, 0, length);
+                WriteObject(bytes);
+            }
+            else
+            {
+                WriteObject(encoding.GetString(buffer, offset, length));
+            }
         }
 
         /// <summary>Stops the whole call with an error about conflicting or missing parameters.</summary>

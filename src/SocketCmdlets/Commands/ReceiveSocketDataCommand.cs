@@ -74,7 +74,16 @@ namespace SocketCmdlets.Commands
         [ValidateRange(1, int.MaxValue / 2)]
         public int MaxRecordLength { get; set; } = DefaultMaxRecordLength;
 
+        /// <summary>With -Line or -Delimiter: writes the records in arrays of up to this many (0: as many as have arrived) instead of one object each.</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int ReadCount { get; set; } = 1;
+
         private bool Records => Line.IsPresent || Delimiter != null;
+
+        // -ReadCount other than 1: the records gathered for the next array.
+        private System.Collections.Generic.List<string> _textBatch;
+        private System.Collections.Generic.List<byte[]> _byteBatch;
 
         protected override void BeginProcessing()
         {
@@ -91,6 +100,17 @@ namespace SocketCmdlets.Commands
             if (IsBound(nameof(ByteCount)) && (Records || ToEnd.IsPresent || IsBound(nameof(Count))))
             {
                 ThrowParameterError("ConflictingParameters", "-ByteCount reads a fixed number of bytes; it does not combine with -Line, -Delimiter, -Count or -ToEnd.");
+            }
+
+            if (IsBound(nameof(ReadCount)) && !Records)
+            {
+                ThrowParameterError("ConflictingParameters", "-ReadCount groups records: use it with -Line or -Delimiter.");
+            }
+
+            if (ReadCount != 1)
+            {
+                _textBatch = new System.Collections.Generic.List<string>();
+                _byteBatch = new System.Collections.Generic.List<byte[]>();
             }
 
             if (OutFile != null && (Records || IsBound(nameof(Count)) || AsByteStream.IsPresent))
@@ -157,6 +177,21 @@ namespace SocketCmdlets.Commands
                         WriteObject(AsByteStream.IsPresent ? (object)bytes : Encoding.GetString(bytes));
                     }
                 }
+                else if (Records && _textBatch != null)
+                {
+                    try
+                    {
+                        socket.ReceiveRecords(Encoding, Delimiter ?? "\n", Line.IsPresent, count, MaxRecordLength, timeout, StopToken, AddToBatch, WriteBatch);
+                    }
+                    finally
+                    {
+                        // Records gathered before an error (a timeout, a reset) are written, not lost; after Ctrl+C nothing is.
+                        if (!StopToken.IsCancellationRequested)
+                        {
+                            WriteBatch();
+                        }
+                    }
+                }
                 else if (Records)
                 {
                     socket.ReceiveRecords(Encoding, Delimiter ?? "\n", Line.IsPresent, count, MaxRecordLength, timeout, StopToken, WriteRecord);
@@ -214,19 +249,44 @@ namespace SocketCmdlets.Commands
             progress.Complete();
         }
 
-        private void WriteRecord(byte[] buffer, int offset, int length)
+        private void AddToBatch(byte[] buffer, int offset, int length)
         {
             if (AsByteStream.IsPresent)
             {
                 var record = new byte[length];
                 Buffer.BlockCopy(buffer, offset, record, 0, length);
-                WriteObject(record);
+                _byteBatch.Add(record);
             }
             else
             {
-                WriteObject(Encoding.GetString(buffer, offset, length));
+                _textBatch.Add(Encoding.GetString(buffer, offset, length));
+            }
+
+            if (ReadCount > 0 && _textBatch.Count + _byteBatch.Count >= ReadCount)
+            {
+                WriteBatch();
             }
         }
+
+        /// <summary>Writes the gathered records as one array (string[], or byte[][] with -AsByteStream).</summary>
+        private void WriteBatch()
+        {
+            if (_textBatch.Count > 0)
+            {
+                string[] batch = _textBatch.ToArray();
+                _textBatch.Clear();
+                WriteObject(batch, enumerateCollection: false);
+            }
+
+            if (_byteBatch.Count > 0)
+            {
+                byte[][] batch = _byteBatch.ToArray();
+                _byteBatch.Clear();
+                WriteObject(batch, enumerateCollection: false);
+            }
+        }
+
+        private void WriteRecord(byte[] buffer, int offset, int length) => WriteReceived(buffer, offset, length, AsByteStream.IsPresent, Encoding);
 
         private void WriteChunk(byte[] chunk) => WriteObject(chunk);
 

@@ -197,7 +197,7 @@ namespace SocketCmdlets.Commands
                     return;
                 }
 
-                ok = Try(() => Append(data, 0), socket, $"send to {Peer(socket)}", SocketOperation.Send);
+                ok = Try(() => Payload.Append(_buffer, data, Encoding, AppendNewLine.IsPresent ? NewLine : null), socket, $"send to {Peer(socket)}", SocketOperation.Send);
             }
 
             if (!ok)
@@ -242,55 +242,6 @@ namespace SocketCmdlets.Commands
             if (Flush() && PassThru.IsPresent && socket != null && _socketNamed)
             {
                 WriteObject(socket);
-            }
-        }
-
-        private void Append(object data, int depth)
-        {
-            switch (data)
-            {
-                case null:
-                    return;
-                case byte[] bytes:
-                    _buffer.Append(bytes);
-                    return;
-                case byte single:
-                    _buffer.Append(single);
-                    return;
-                case string text:
-                    AppendText(text);
-                    return;
-                case char c:
-                    AppendText(c.ToString());
-                    return;
-                case char[] chars:
-                    AppendText(new string(chars));
-                    return;
-                case SocketDatagram datagram:
-                    _buffer.Append(datagram.Data);
-                    return;
-                case PSObject ps:
-                    Append(ps.BaseObject, depth);
-                    return;
-                case IEnumerable items when depth == 0:
-                    foreach (object item in items)
-                    {
-                        Append(item, depth + 1);
-                    }
-
-                    return;
-                default:
-                    AppendText(LanguagePrimitives.ConvertTo<string>(data));
-                    return;
-            }
-        }
-
-        private void AppendText(string text)
-        {
-            _buffer.Append(text, Encoding);
-            if (AppendNewLine.IsPresent)
-            {
-                _buffer.Append(NewLine, Encoding);
             }
         }
 
