@@ -35,7 +35,7 @@ BeforeAll {
 
 Describe 'README examples' -Tag 'Readme' {
     It 'has the quick start and the example blocks' {
-        $Blocks.Count | Should -Be 7
+        $Blocks.Count | Should -Be 8
     }
 
     It 'runs the quick start as written and receives hello' {
@@ -75,6 +75,12 @@ Describe 'README sections beyond TCP' -Tag 'Readme' {
         $result = Invoke-Isolated ("Import-Module '$ModulePath'`n" + $Blocks[5] + "`n'done'")
         $result.Errors | Should -BeNullOrEmpty
         $result.Output[-1] | Should -Be 'done'
+    }
+
+    It 'runs the conversation block: Invoke-SocketRequest against a line server' {
+        $result = Invoke-Isolated ("Import-Module '$ModulePath'`n" + $Blocks[7] + "`n'open:' + @(Get-Socket).Count")
+        $result.Errors | Should -BeNullOrEmpty
+        $result.Output | Should -Be @('HELLO', 'WORLD', 'open:0')
     }
 
     It 'runs the Wait-Socket block' {

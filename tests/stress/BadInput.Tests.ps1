@@ -208,6 +208,27 @@ BeforeAll {
                 if (Chance 0.15) { $p.ToEnd = Get-SwitchValue }
                 if (Chance 0.08) { $p.OutFile = Pick @((Join-Path $WorkDir 'out.bin'), (Join-Path $WorkDir 'no/such/dir/out.bin'), '') }
                 if (Chance 0.2) { $p.MaxRecordLength = Pick @(1, 16, 1MB, 0, -5, 2147483647) }
+                if (Chance 0.15) { $p.ReadCount = Pick @(0, 1, 2, 1000, -1, 'all') }
+                $p.TimeoutSec = Get-TimeoutValue
+            }
+            'Invoke-SocketRequest'    = {
+                if (Chance 0.8) { $p.Socket = Get-SocketValue } else { $p.Id = Get-IdValue }
+                # Requests always come from the pipeline (at least one), so the socket is never moved there and no
+                # mandatory parameter is ever left for PowerShell to prompt for.
+                $n = $random.Next(1, 4); for ($k = 0; $k -lt $n; $k++) { $pipe.Add((Get-DataValue)) }
+                switch ($random.Next(5)) {
+                    0 { $p.Line = Get-SwitchValue }
+                    1 { $p.Delimiter = Pick @(';', "`r`n", '', $null) }
+                    2 { $p.ByteCount = Pick @(1, 5, 64, 0, -1, 2GB) }
+                    3 { $p.Line = $true; $p.ByteCount = 4 }
+                    default { }
+                }
+                if (Chance 0.2) { $p.Count = Get-CountValue }
+                if (Chance 0.3) { $p.AppendNewLine = Get-SwitchValue }
+                if (Chance 0.05) { $p.NewLine = Pick @("`r`n", '', $null) }
+                if (Chance 0.15) { $p.Encoding = Get-EncodingValue }
+                if (Chance 0.2) { $p.AsByteStream = Get-SwitchValue }
+                if (Chance 0.1) { $p.MaxRecordLength = Pick @(1, 16, 0) }
                 $p.TimeoutSec = Get-TimeoutValue
             }
             'Close-Socket'            = {

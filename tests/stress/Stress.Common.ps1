@@ -99,7 +99,7 @@ function Get-KnownErrorId {
         'ConnectionReset', 'NetworkUnreachable',
         # ErrorFactory.SocketNotFound and the cmdlets' own checks.
         'SocketNotFound', 'ConflictingParameters', 'ByteCountTooLarge', 'SocketOrDataRequired', 'DataIsSocket',
-        'InvalidWildcardPattern',
+        'InvalidWildcardPattern', 'NoReply',
         # PowerShell's parameter binder.
         'ParameterArgumentValidationError', 'ParameterArgumentValidationErrorNullNotAllowed',
         'ParameterArgumentValidationErrorEmptyStringNotAllowed', 'ParameterArgumentValidationErrorEmptyArrayNotAllowed',
