@@ -696,7 +696,8 @@ function Measure-Lines {
                 Close-Socket -Socket $s
                 $source.Wait($TimeoutMs)
                 $lines = 0
-                foreach ($batch in $batches) { $lines += $batch.Count }
+                # One array comes back unrolled (its strings), several as arrays: @() counts both right.
+                foreach ($batch in $batches) { $lines += @($batch).Count }
                 if ($lines -ne $Count) { throw "The module read $lines of $Count lines with -ReadCount 0." }
                 $Count / $clock.Elapsed.TotalSeconds
             } finally { $source.Dispose() }
@@ -906,9 +907,9 @@ $total = [System.Diagnostics.Stopwatch]::StartNew()
 $scenarios = [ordered]@{
     BulkSocket = @{ Run = { Measure-BulkSocket }; Ids = @(@('bulk-socket-iperf3', 'Bulk socket path vs iperf3'), @('bulk-socket-raw', 'Bulk socket path vs raw .NET')) }
     BulkFile = @{ Run = { Measure-BulkFile }; Ids = @(, @('bulk-file', 'Bulk file path vs raw .NET')) }
-    RoundTrip = @{ Run = { Measure-RoundTrip }; Ids = @(, @('round-trip', 'Round trip, 64 B')) }
-    Churn = @{ Run = { Measure-Churn }; Ids = @(, @('churn', 'Connection churn')) }
-    Lines = @{ Run = { Measure-Lines }; Ids = @(@('lines-send', 'Lines, send side'), @('lines-receive', 'Lines, receive side')) }
+    RoundTrip = @{ Run = { Measure-RoundTrip }; Ids = @(@('round-trip', 'Round trip, 64 B: Invoke-SocketRequest'), @('round-trip-two-calls', 'Round trip, 64 B: Send- + Receive-SocketData per exchange')) }
+    Churn = @{ Run = { Measure-Churn }; Ids = @(@('churn', 'Connection churn: pipelines of 250'), @('churn-loop', 'Connection churn: four cmdlet calls per cycle')) }
+    Lines = @{ Run = { Measure-Lines }; Ids = @(@('lines-send', 'Lines, send side'), @('lines-receive', 'Lines, receive side: -Line -ToEnd -ReadCount 0'), @('lines-receive-per-line', 'Lines, receive side: -Line -ToEnd, one object per line')) }
     Memory = @{ Run = { Measure-Memory }; Ids = @(@('memory-outfile', 'Memory: peak WS growth, -OutFile'), @('memory-idle-accepted', 'Memory: idle connection, accepted end'), @('memory-idle-connected', 'Memory: idle connection, connected end')) }
     Import = @{ Run = { Measure-Import }; Ids = @(, @('import', 'Import-Module time')) }
 }
