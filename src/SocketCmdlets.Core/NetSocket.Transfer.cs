@@ -264,11 +264,13 @@ namespace SocketCmdlets
         /// record longer than <paramref name="maxRecordLength"/> throws <see cref="RecordTooLongException"/> and stays
         /// buffered, so nothing is lost. <paramref name="onDrained"/>, when given, is called each time the records
         /// received so far have all been handed out and more must be received (so a caller that batches records can
-        /// pass on a batch before a wait).
+        /// pass on a batch before a wait). Without <paramref name="unterminatedLast"/>, bytes without a terminator at the
+        /// end of the stream are not a record: they stay pending and are not counted.
         /// </summary>
         [MethodImpl(HotPath.Optimize)]
         public int ReceiveRecords(Encoding encoding, string delimiter, bool trimCarriageReturn, int count, int maxRecordLength,
-            TimeSpan timeout, CancellationToken cancellationToken, Action<byte[], int, int> onRecord, Action onDrained = null)
+            TimeSpan timeout, CancellationToken cancellationToken, Action<byte[], int, int> onRecord, Action onDrained = null,
+            bool unterminatedLast = true)
         {
             if (string.IsNullOrEmpty(delimiter))
             {
@@ -332,7 +334,7 @@ namespace SocketCmdlets
                     int room = maxRecordLength + terminator.Length + (carriageReturn?.Length ?? 0);
                     if (Fill(timeout, cancellationToken, room) == 0)
                     {
-                        if (PendingBytes > 0)
+                        if (PendingBytes > 0 && unterminatedLast)
                         {
                             int recordStart = _pendingStart;
                             int length = PendingBytes;

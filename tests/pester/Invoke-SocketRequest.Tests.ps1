@@ -327,6 +327,21 @@ Describe 'Invoke-SocketRequest' -Tag 'InvokeSocketRequest' {
             Get-ReceivedText $pair | Should -BeExactly "q`n"
         }
 
+        It 'reports NoReply for a last <Label> without its terminator, does not write it, and sends no later request' -ForEach @(
+            @{ Label = 'line'; Framing = @{ Line = $true } }
+            @{ Label = 'record'; Framing = @{ Delimiter = ';' } }
+        ) {
+            'partial' | Send-SocketData -Socket $peer
+            $peer | Close-Socket -Direction Send
+            $got = [System.Collections.Generic.List[object]]::new()
+            $err = { 'q', 'r', 's' | Invoke-SocketRequest -Socket $client -AppendNewLine -TimeoutSec 3 @Framing | ForEach-Object { $got.Add($_) } } |
+                Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -Be "NoReply,$CommandName"
+            $err.ToString() | Should -Match 'Request 1:'
+            $got.Count | Should -Be 0 -Because 'a record without its terminator is not a whole reply'
+            Get-ReceivedText $pair | Should -BeExactly "q`n" -Because 'no request may follow a missing reply'
+        }
+
         It 'reports ReceiveTimeout within a bounded time when the server never replies, and sends no later request' {
             $clock = [System.Diagnostics.Stopwatch]::StartNew()
             $err = { 'first', 'second' | Invoke-SocketRequest -Socket $client -AppendNewLine -Line -TimeoutSec 1 -ErrorAction SilentlyContinue } |
@@ -356,6 +371,15 @@ Describe 'Invoke-SocketRequest' -Tag 'InvokeSocketRequest' {
     }
 
     Context 'Verbose and Ctrl+C' {
+        It 'writes the verbose message of a request that timed out, before the error' {
+            $records = [System.Collections.Generic.List[object]]::new()
+            $err = { 'q' | Invoke-SocketRequest -Socket $client -AppendNewLine -Line -TimeoutSec 1 -Verbose 4>&1 | ForEach-Object { $records.Add($_) } } |
+                Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -Be "ReceiveTimeout,$CommandName"
+            $verbose = @($records | Get-VerboseMessage | Where-Object { $_ -match '^Request \d+:' })
+            $verbose | Should -BeExactly @("Request 1: sent 2 bytes to 127.0.0.1:$($pair.Port) (socket $($client.Id)); received 0 bytes, and no whole reply.")
+        }
+
         It 'writes one verbose message per request with the bytes sent and received' {
             $job = Start-Server $peer $UpperLineServer
             $records = @('a', 'bb', 'ccc' | Invoke-SocketRequest -Socket $client -AppendNewLine -Line -TimeoutSec 10 -Verbose 4>&1)

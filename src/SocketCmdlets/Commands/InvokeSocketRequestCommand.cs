@@ -145,16 +145,21 @@ namespace SocketCmdlets.Commands
 
             // A failed exchange is the end of the call: a reply may still be on its way, and the next request must not
             // be matched with it.
-            Try(() =>
+            try
             {
-                Payload.Append(_buffer, data, Encoding, _newLine);
-                _buffer.Flush();
-                answered = ReceiveReply();
-            }, _socket, _attempt, SocketOperation.Receive, terminating: true);
-
-            if (_verbose)
+                Try(() =>
+                {
+                    Payload.Append(_buffer, data, Encoding, _newLine);
+                    _buffer.Flush();
+                    answered = ReceiveReply();
+                }, _socket, _attempt, SocketOperation.Receive, terminating: true);
+            }
+            finally
             {
-                WriteVerbose($"Request {number}: sent {_socket.BytesSent - sentBefore} bytes to {Peer(_socket)}; received {_socket.BytesReceived - receivedBefore} bytes{(answered ? string.Empty : " and the end of the stream")}.");
+                if (_verbose && !StopToken.IsCancellationRequested)
+                {
+                    WriteVerbose($"Request {number}: sent {_socket.BytesSent - sentBefore} bytes to {Peer(_socket)}; received {_socket.BytesReceived - receivedBefore} bytes{(answered ? string.Empty : _socket.EndOfStream ? " and the end of the stream" : ", and no whole reply")}.");
+                }
             }
 
             if (!answered)
@@ -182,7 +187,9 @@ namespace SocketCmdlets.Commands
 
             if (_delimiter != null)
             {
-                return _socket.ReceiveRecords(Encoding, _delimiter, Line.IsPresent, Count, MaxRecordLength, _receiveTimeout, StopToken, WriteRecord) == Count;
+                // A last record without its terminator is not a whole reply.
+                return _socket.ReceiveRecords(Encoding, _delimiter, Line.IsPresent, Count, MaxRecordLength, _receiveTimeout, StopToken, WriteRecord,
+                    unterminatedLast: false) == Count;
             }
 
             // No framing: the reply is what one receive brings.
