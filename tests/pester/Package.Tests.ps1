@@ -55,7 +55,12 @@ Import-Module SocketCmdlets
 
     It 'carries the release notes of its version from CHANGELOG.md' {
         $staged = Import-PowerShellDataFile (Join-Path $Root 'out/SocketCmdlets/SocketCmdlets.psd1')
-        $staged.PrivateData.PSData.ReleaseNotes | Should -Match 'UDP'
+        # The notes are the CHANGELOG.md section of the manifest's version, whole.
+        $changelog = Get-Content -Raw (Join-Path $Root 'CHANGELOG.md')
+        $section = [regex]::Match($changelog, "(?ms)^## \[$([regex]::Escape($staged.ModuleVersion))\][^\n]*\n(.*?)(?=^## \[|\z)")
+        $section.Success | Should -BeTrue -Because "CHANGELOG.md must have a section for $($staged.ModuleVersion)"
+        $staged.PrivateData.PSData.ReleaseNotes | Should -Not -BeNullOrEmpty
+        ($staged.PrivateData.PSData.ReleaseNotes -replace '\r', '') | Should -BeExactly ($section.Groups[1].Value.Trim() -replace '\r', '')
         $staged.PrivateData.PSData.ProjectUri | Should -Not -BeNullOrEmpty
         $staged.PrivateData.PSData.LicenseUri | Should -Not -BeNullOrEmpty
         $staged.CmdletsToExport | Should -Not -Contain '*'
