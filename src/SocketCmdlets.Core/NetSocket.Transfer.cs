@@ -15,6 +15,9 @@ namespace SocketCmdlets
         private int _pendingStart;
         private int _pendingEnd;
 
+        // A receive failure met while taking what had already arrived, reported by the next receive.
+        private SocketError _deferredError;
+
         /// <summary>
         /// The largest byte array handed out per chunk when streaming to the end: below the large-object threshold, so
         /// a long stream of chunks recycles young-generation memory instead of touching fresh pages for every megabyte.
@@ -392,6 +395,8 @@ namespace SocketCmdlets
                         break;
                     }
 
+                    // Whatever else has already arrived goes into the same write: fewer, larger writes to the file.
+                    read = TakeAvailable(chunk, read, want);
                     destination.Write(chunk, 0, read);
                     total += read;
                     progress?.Invoke(total);
@@ -419,13 +424,32 @@ namespace SocketCmdlets
                 return null;
             }
 
-            while (filled < chunk.Length && !EndOfStream)
+            filled = TakeAvailable(chunk, filled, chunk.Length);
+            if (filled < chunk.Length)
+            {
+                var trimmed = new byte[filled];
+                Buffer.BlockCopy(chunk, 0, trimmed, 0, filled);
+                chunk = trimmed;
+            }
+
+            return chunk;
+        }
+
+        /// <summary>
+        /// Adds to <paramref name="buffer"/>, after its first <paramref name="filled"/> bytes and up to
+        /// <paramref name="limit"/>, what has already arrived, without waiting. Returns the new fill; at end of stream
+        /// <see cref="EndOfStream"/> is set and the bytes before it are kept. Not for TLS.
+        /// </summary>
+        [MethodImpl(HotPath.Optimize)]
+        private int TakeAvailable(byte[] buffer, int filled, int limit)
+        {
+            while (filled < limit && !EndOfStream && _tls == null)
             {
                 int read;
                 SocketError error;
                 try
                 {
-                    read = _socket.Receive(chunk, filled, chunk.Length - filled, SocketFlags.None, out error);
+                    read = _socket.Receive(buffer, filled, limit - filled, SocketFlags.None, out error);
                 }
                 catch (ObjectDisposedException)
                 {
@@ -439,7 +463,10 @@ namespace SocketCmdlets
 
                 if (error != SocketError.Success)
                 {
-                    throw new SocketException((int)error);
+                    // The bytes already in the buffer are handed out first; the next receive reports the failure
+                    // (the system reports a reset only once).
+                    _deferredError = error;
+                    break;
                 }
 
                 if (read == 0)
@@ -452,20 +479,20 @@ namespace SocketCmdlets
                 filled += read;
             }
 
-            if (filled < chunk.Length)
-            {
-                var trimmed = new byte[filled];
-                Buffer.BlockCopy(chunk, 0, trimmed, 0, filled);
-                chunk = trimmed;
-            }
-
-            return chunk;
+            return filled;
         }
 
         /// <summary>Receives into <paramref name="buffer"/> from the network; 0 means end of stream.</summary>
         [MethodImpl(HotPath.Optimize)]
         private int ReceiveRaw(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
+            if (_deferredError != SocketError.Success)
+            {
+                SocketError deferred = _deferredError;
+                _deferredError = SocketError.Success;
+                throw new SocketException((int)deferred);
+            }
+
             if (EndOfStream)
             {
                 return 0;

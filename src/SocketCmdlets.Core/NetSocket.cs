@@ -358,6 +358,13 @@ namespace SocketCmdlets
             }
 
             AddressFamily family = _socket.AddressFamily;
+            if (addresses.Length == 1 && !addresses[0].IsIPv4MappedToIPv6
+                && (addresses[0].AddressFamily == family || (DualMode && addresses[0].AddressFamily == AddressFamily.InterNetwork)))
+            {
+                // One usable address (a literal, most often): nothing to filter.
+                return addresses;
+            }
+
             IPAddress[] usable = addresses
                 .Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a)
                 .Where(a => a.AddressFamily == family || (DualMode && a.AddressFamily == AddressFamily.InterNetwork))
@@ -374,17 +381,18 @@ namespace SocketCmdlets
         private void ConnectOne(IPEndPoint endPoint, Deadline deadline, CancellationToken cancellationToken)
         {
             CheckFamily(endPoint.Address);
-            ConnectEndPoint(endPoint, Format(endPoint), deadline, cancellationToken);
+            ConnectEndPoint(endPoint, null, deadline, cancellationToken);
             lock (_gate)
             {
                 _localEndPoint = Normalize(_socket.LocalEndPoint);
-                _remoteEndPoint = Normalize(_socket.RemoteEndPoint);
+                _remoteEndPoint = Normalize(endPoint);
             }
         }
 
         /// <summary>
         /// Connects to <paramref name="endPoint"/> within the deadline. A failed, timed-out or stopped attempt renews
-        /// the underlying socket, so this socket can try again.
+        /// the underlying socket, so this socket can try again. <paramref name="where"/> names the peer in a timeout's
+        /// message (null: the endpoint, formatted only then).
         /// </summary>
         private void ConnectEndPoint(EndPoint endPoint, string where, Deadline deadline, CancellationToken cancellationToken)
         {
@@ -425,7 +433,7 @@ namespace SocketCmdlets
             {
                 Observe(connect);
                 Renew();
-                throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, where);
+                throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, where ?? Format(endPoint as IPEndPoint));
             }
 
             lock (_gate)
@@ -472,7 +480,7 @@ namespace SocketCmdlets
                         int slice = deadline.NextSliceMilliseconds();
                         if (slice < 0)
                         {
-                            throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, where);
+                            throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, where ?? Format(endPoint as IPEndPoint));
                         }
 
                         if (_socket.Poll(slice * 1000, SelectMode.SelectWrite) || _socket.Poll(0, SelectMode.SelectError))

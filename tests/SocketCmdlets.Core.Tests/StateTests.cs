@@ -217,6 +217,27 @@ namespace SocketCmdlets.Core.Tests
         }
 
         [Fact]
+        public void Bytes_that_arrived_before_a_reset_reach_the_file_and_the_reset_comes_after_them()
+        {
+            byte[] data = Bytes.Random(100001, 11);
+            using (Pair pair = Pair.Open())
+            {
+                // All of it is in the receiver's queue, then the reset: one receive takes the bytes, the next meets
+                // the reset while more is being taken into the same write.
+                pair.Client.Send(data, TestNet.Timeout, TestNet.Token);
+                TestNet.WaitUntil(() => pair.Server.Socket.Available == data.Length, "the bytes have arrived");
+                pair.Client.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+                pair.Client.Close();
+
+                var file = new System.IO.MemoryStream();
+                var reset = Assert.Throws<System.Net.Sockets.SocketException>(() => pair.Server.ReceiveTo(file, -1, TestNet.Timeout, TestNet.Token));
+                Assert.Equal(System.Net.Sockets.SocketError.ConnectionReset, reset.SocketErrorCode);
+                Assert.Equal(data, file.ToArray());
+                Assert.Equal(data.Length, pair.Server.BytesReceived);
+            }
+        }
+
+        [Fact]
         public void Endpoint_helpers_normalise_and_format()
         {
             IPEndPoint mapped = new IPEndPoint(IPAddress.Parse("::ffff:127.0.0.1"), 80);
