@@ -416,7 +416,7 @@ function Measure-BulkFile {
     $small = Join-Path $TempFolder 'bulk-small.bin'
     $destination = Join-Path $TempFolder 'bulk-received.bin'
     [SocketBench.BenchData]::WriteRandomFile($source, $total)
-    [SocketBench.BenchData]::WriteRandomFile($small, 8MB)
+    [SocketBench.BenchData]::WriteRandomFile($small, $Config.BulkWarmup)
     $sender = New-ModuleRunspace
     $listener = Start-SocketListen -Port 0 -Address 127.0.0.1
     $port = $listener.LocalEndPoint.Port
@@ -451,8 +451,8 @@ function Measure-BulkFile {
                 Remove-Item -LiteralPath $destination -Force -ErrorAction SilentlyContinue
             }
         }
-        $null = & $moduleRun $small 8MB
-        $null = & $rawRun $small 8MB
+        $null = & $moduleRun $small $Config.BulkWarmup
+        $null = & $rawRun $small $Config.BulkWarmup
         $f = Invoke-Alternating ([ordered]@{ Module = { & $moduleRun $source $total }; Raw = { & $rawRun $source $total } }) 'The bulk file scenario'
         Add-Row -Id 'bulk-file' -Scenario 'Bulk file path vs raw .NET' -Unit 'MiB/s' -Better Higher -Module $f.Module -Baseline $f.Raw `
             -BaselineName 'FileStream -> socket -> socket -> FileStream, 1 MiB' -Target 1.0

@@ -622,6 +622,9 @@ namespace SocketBench
                     file.Write(chunk, 0, n);
                     left -= n;
                 }
+
+                // On disk before any run starts, so no run shares the machine with this file's writeback.
+                file.Flush(flushToDisk: true);
             }
         }
 
