@@ -667,38 +667,24 @@ function Measure-Lines {
                 $Count / (Get-Seconds $t0 $r.EndTimestamp)
             } finally { $sink.Dispose() }
         }
-        # Receive side: a raw .NET source sends the file as fast as it can; PowerShell reads lines to the end.
+        # Receive side: a raw .NET source sends the file as fast as it can; PowerShell reads lines to the end, one
+        # object per line, or with -ReadCount 0 as string arrays of the lines that have arrived.
         $moduleReceive = {
-            param([string] $Path, [int] $Count)
+            param([string] $Path, [int] $Count, [switch] $Batched)
             $source = [SocketBench.BulkSource]::FromBytes([System.IO.File]::ReadAllBytes($Path), 1MB, $TimeoutMs)
             try {
                 $s = Connect-Socket -ComputerName 127.0.0.1 -Port $source.Port -TimeoutSec 10
+                $readCount = if ($Batched) { 0 } else { 1 }
                 Invoke-FullGC
                 $clock = [System.Diagnostics.Stopwatch]::StartNew()
-                $lines = Receive-SocketData -Socket $s -Line -ToEnd -TimeoutSec $Config.OperationTimeoutSec
+                $received = Receive-SocketData -Socket $s -Line -ToEnd -ReadCount $readCount -TimeoutSec $Config.OperationTimeoutSec
                 $clock.Stop()
                 Close-Socket -Socket $s
                 $source.Wait($TimeoutMs)
-                if ($lines.Count -ne $Count) { throw "The module read $($lines.Count) of $Count lines." }
-                $Count / $clock.Elapsed.TotalSeconds
-            } finally { $source.Dispose() }
-        }
-        # The same with -ReadCount 0: the lines come as string arrays, as many per array as have arrived.
-        $batchedReceive = {
-            param([string] $Path, [int] $Count)
-            $source = [SocketBench.BulkSource]::FromBytes([System.IO.File]::ReadAllBytes($Path), 1MB, $TimeoutMs)
-            try {
-                $s = Connect-Socket -ComputerName 127.0.0.1 -Port $source.Port -TimeoutSec 10
-                Invoke-FullGC
-                $clock = [System.Diagnostics.Stopwatch]::StartNew()
-                $batches = Receive-SocketData -Socket $s -Line -ToEnd -ReadCount 0 -TimeoutSec $Config.OperationTimeoutSec
-                $clock.Stop()
-                Close-Socket -Socket $s
-                $source.Wait($TimeoutMs)
+                # Arrays come back as they are, or unrolled when there is one: @() counts both right.
                 $lines = 0
-                # One array comes back unrolled (its strings), several as arrays: @() counts both right.
-                foreach ($batch in $batches) { $lines += @($batch).Count }
-                if ($lines -ne $Count) { throw "The module read $lines of $Count lines with -ReadCount 0." }
+                if ($Batched) { foreach ($batch in $received) { $lines += @($batch).Count } } else { $lines = $received.Count }
+                if ($lines -ne $Count) { throw "The module read $lines of $Count lines (-ReadCount $readCount)." }
                 $Count / $clock.Elapsed.TotalSeconds
             } finally { $source.Dispose() }
         }
@@ -724,12 +710,12 @@ function Measure-Lines {
         $null = & $moduleSend $small $warm $smallLength
         $null = & $rawSend $small $warm $smallLength
         $null = & $moduleReceive $small $warm
-        $null = & $batchedReceive $small $warm
+        $null = & $moduleReceive $small $warm -Batched
         $null = & $rawReceive $small $warm
         $send = Invoke-Alternating ([ordered]@{ Module = { & $moduleSend $file $n $length }; Raw = { & $rawSend $file $n $length } }) 'The line-sending scenario'
         Add-Row -Id 'lines-send' -Scenario 'Lines, send side' -Unit 'lines/s' -Better Higher -Module $send.Module -Baseline $send.Raw `
             -BaselineName 'Get-Content | ForEach-Object { $w.WriteLine($_) }' -Target 1.0
-        $receive = Invoke-Alternating ([ordered]@{ Module = { & $moduleReceive $file $n }; Batched = { & $batchedReceive $file $n }; Raw = { & $rawReceive $file $n } }) 'The line-receiving scenario'
+        $receive = Invoke-Alternating ([ordered]@{ Module = { & $moduleReceive $file $n }; Batched = { & $moduleReceive $file $n -Batched }; Raw = { & $rawReceive $file $n } }) 'The line-receiving scenario'
         Add-Row -Id 'lines-receive' -Scenario 'Lines, receive side: -Line -ToEnd -ReadCount 0' -Unit 'lines/s' -Better Higher -Module $receive.Batched -Baseline $receive.Raw `
             -BaselineName 'while (($l = $r.ReadLine()) -ne $null) { $l }' -Target 1.0
         Add-Row -Id 'lines-receive-per-line' -Scenario 'Lines, receive side: -Line -ToEnd, one object per line' -Unit 'lines/s' -Better Higher -Module $receive.Module -Baseline $receive.Raw `
