@@ -445,17 +445,7 @@ namespace SocketCmdlets
         {
             while (filled < limit && !EndOfStream && _tls == null)
             {
-                int read;
-                SocketError error;
-                try
-                {
-                    read = _socket.Receive(buffer, filled, limit - filled, SocketFlags.None, out error);
-                }
-                catch (ObjectDisposedException)
-                {
-                    throw Closed("receive");
-                }
-
+                int read = ReceiveOnce(buffer, filled, limit - filled, out SocketError error);
                 if (error == SocketError.WouldBlock)
                 {
                     break;
@@ -469,17 +459,42 @@ namespace SocketCmdlets
                     break;
                 }
 
-                if (read == 0)
-                {
-                    EndOfStream = true;
-                    break;
-                }
-
-                Interlocked.Add(ref _bytesReceived, read);
                 filled += read;
             }
 
             return filled;
+        }
+
+        /// <summary>
+        /// One receive() without waiting. On success the bytes are counted, and 0 marks the end of the stream; otherwise
+        /// <paramref name="error"/> says why (WouldBlock: nothing there yet).
+        /// </summary>
+        [MethodImpl(HotPath.Optimize)]
+        private int ReceiveOnce(byte[] buffer, int offset, int count, out SocketError error)
+        {
+            int read;
+            try
+            {
+                read = _socket.Receive(buffer, offset, count, SocketFlags.None, out error);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Closed("receive");
+            }
+
+            if (error == SocketError.Success)
+            {
+                if (read == 0)
+                {
+                    EndOfStream = true;
+                }
+                else
+                {
+                    Interlocked.Add(ref _bytesReceived, read);
+                }
+            }
+
+            return read;
         }
 
         /// <summary>Receives into <paramref name="buffer"/> from the network; 0 means end of stream.</summary>
@@ -507,28 +522,9 @@ namespace SocketCmdlets
             bool waited = false;
             while (true)
             {
-                int read;
-                SocketError error;
-                try
-                {
-                    read = _socket.Receive(buffer, offset, count, SocketFlags.None, out error);
-                }
-                catch (ObjectDisposedException)
-                {
-                    throw Closed("receive");
-                }
-
+                int read = ReceiveOnce(buffer, offset, count, out SocketError error);
                 if (error == SocketError.Success)
                 {
-                    if (read == 0)
-                    {
-                        EndOfStream = true;
-                    }
-                    else
-                    {
-                        Interlocked.Add(ref _bytesReceived, read);
-                    }
-
                     return read;
                 }
 

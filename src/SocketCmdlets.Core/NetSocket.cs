@@ -358,8 +358,8 @@ namespace SocketCmdlets
             }
 
             AddressFamily family = _socket.AddressFamily;
-            if (addresses.Length == 1 && !addresses[0].IsIPv4MappedToIPv6
-                && (addresses[0].AddressFamily == family || (DualMode && addresses[0].AddressFamily == AddressFamily.InterNetwork)))
+            bool Usable(IPAddress a) => a.AddressFamily == family || (DualMode && a.AddressFamily == AddressFamily.InterNetwork);
+            if (addresses.Length == 1 && !addresses[0].IsIPv4MappedToIPv6 && Usable(addresses[0]))
             {
                 // One usable address (a literal, most often): nothing to filter.
                 return addresses;
@@ -367,7 +367,7 @@ namespace SocketCmdlets
 
             IPAddress[] usable = addresses
                 .Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a)
-                .Where(a => a.AddressFamily == family || (DualMode && a.AddressFamily == AddressFamily.InterNetwork))
+                .Where(Usable)
                 .Distinct()
                 .ToArray();
             if (usable.Length == 0)
@@ -381,7 +381,7 @@ namespace SocketCmdlets
         private void ConnectOne(IPEndPoint endPoint, Deadline deadline, CancellationToken cancellationToken)
         {
             CheckFamily(endPoint.Address);
-            ConnectEndPoint(endPoint, null, deadline, cancellationToken);
+            ConnectNonBlocking(endPoint, deadline, cancellationToken);
             lock (_gate)
             {
                 _localEndPoint = Normalize(_socket.LocalEndPoint);
@@ -390,18 +390,13 @@ namespace SocketCmdlets
         }
 
         /// <summary>
-        /// Connects to <paramref name="endPoint"/> within the deadline. A failed, timed-out or stopped attempt renews
-        /// the underlying socket, so this socket can try again. <paramref name="where"/> names the peer in a timeout's
-        /// message (null: the endpoint, formatted only then).
+        /// Connects to a Unix domain socket's <paramref name="endPoint"/> (named <paramref name="where"/> in messages)
+        /// within the deadline. A failed, timed-out or stopped attempt renews the underlying socket, so this socket can
+        /// try again. (A non-blocking connect() to a Unix socket whose backlog is full fails with EAGAIN instead of going
+        /// on in the background, so these wait on Socket.ConnectAsync.)
         /// </summary>
         private void ConnectEndPoint(EndPoint endPoint, string where, Deadline deadline, CancellationToken cancellationToken)
         {
-            if (endPoint is IPEndPoint)
-            {
-                ConnectNonBlocking(endPoint, where, deadline, cancellationToken);
-                return;
-            }
-
             Task connect;
             try
             {
@@ -433,7 +428,7 @@ namespace SocketCmdlets
             {
                 Observe(connect);
                 Renew();
-                throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, where ?? Format(endPoint as IPEndPoint));
+                throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, where);
             }
 
             lock (_gate)
@@ -446,9 +441,10 @@ namespace SocketCmdlets
         /// <summary>
         /// A TCP connect the BSD way: a non-blocking connect(), then poll for writability in slices, then SO_ERROR. Unlike
         /// Socket.ConnectAsync it does not register the socket with .NET's event loop, whose thread would otherwise wake
-        /// on every readiness change of the socket for its whole life (a cost on every later send and receive).
+        /// on every readiness change of the socket for its whole life (a cost on every later send and receive). A failed,
+        /// timed-out or stopped attempt renews the underlying socket, so this socket can try again.
         /// </summary>
-        private void ConnectNonBlocking(EndPoint endPoint, string where, Deadline deadline, CancellationToken cancellationToken)
+        private void ConnectNonBlocking(IPEndPoint endPoint, Deadline deadline, CancellationToken cancellationToken)
         {
             bool pending = false;
             try
@@ -474,21 +470,7 @@ namespace SocketCmdlets
             {
                 try
                 {
-                    while (true)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        int slice = deadline.NextSliceMilliseconds();
-                        if (slice < 0)
-                        {
-                            throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, where ?? Format(endPoint as IPEndPoint));
-                        }
-
-                        if (_socket.Poll(slice * 1000, SelectMode.SelectWrite) || _socket.Poll(0, SelectMode.SelectError))
-                        {
-                            break;
-                        }
-                    }
-
+                    WaitReady(SelectMode.SelectWrite, deadline, cancellationToken, SocketOperation.Connect, endPoint);
                     var error = (SocketError)(int)_socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error);
                     if (error != SocketError.Success)
                     {
@@ -676,9 +658,13 @@ namespace SocketCmdlets
             }
         }
 
-        /// <summary>Waits until the socket is ready for <paramref name="mode"/>, in short slices.</summary>
+        /// <summary>
+        /// Waits until the socket is ready for <paramref name="mode"/>, in short slices. A socket in error counts as ready
+        /// to write (Windows reports a failed connect that way only), so the next call meets the error. A timeout names
+        /// <paramref name="peer"/> when given (a connect), else the socket.
+        /// </summary>
         [MethodImpl(HotPath.Optimize)]
-        private void WaitReady(SelectMode mode, Deadline deadline, CancellationToken cancellationToken, SocketOperation operation)
+        private void WaitReady(SelectMode mode, Deadline deadline, CancellationToken cancellationToken, SocketOperation operation, IPEndPoint peer = null)
         {
             bool checkedOnce = false;
             while (true)
@@ -689,7 +675,7 @@ namespace SocketCmdlets
                 {
                     if (checkedOnce)
                     {
-                        throw new SocketTimeoutException(operation, deadline.Timeout, ToString());
+                        throw new SocketTimeoutException(operation, deadline.Timeout, peer != null ? Format(peer) : ToString());
                     }
 
                     // A zero timeout still looks once: what is already there is taken.
@@ -700,7 +686,7 @@ namespace SocketCmdlets
 
                 try
                 {
-                    if (_socket.Poll(slice * 1000, mode))
+                    if (_socket.Poll(slice * 1000, mode) || (mode == SelectMode.SelectWrite && _socket.Poll(0, SelectMode.SelectError)))
                     {
                         return;
                     }
