@@ -167,12 +167,12 @@ namespace SocketCmdlets.Commands
             }
         }
 
+        private static readonly System.Reflection.PropertyInfo[] s_optionProperties = typeof(SocketOptions).GetProperties();
+
         /// <summary>
         /// The socket options named on the command line: every bound parameter that shares its name with a property of
         /// <see cref="SocketOptions"/> (switches as true or false).
         /// </summary>
-        private static readonly System.Reflection.PropertyInfo[] s_optionProperties = typeof(SocketOptions).GetProperties();
-
         protected SocketOptions OptionsFromParameters()
         {
             var options = new SocketOptions();
@@ -195,20 +195,22 @@ namespace SocketCmdlets.Commands
             return options;
         }
 
-        /// <summary>Writes received bytes as a new byte array, or as text decoded with <paramref name="encoding"/>.</summary>
-        protected void WriteReceived(byte[] buffer, int offset, int length, bool asBytes, System.Text.Encoding encoding)
+        /// <summary>Received bytes as a new byte array, or as text decoded with <paramref name="encoding"/>.</summary>
+        protected static object Received(byte[] buffer, int offset, int length, bool asBytes, System.Text.Encoding encoding)
         {
-            if (asBytes)
+            if (!asBytes)
             {
-                var bytes = new byte[length];
-                Buffer.BlockCopy(buffer, offset, bytes, 0, length);
-                WriteObject(bytes);
+                return encoding.GetString(buffer, offset, length);
             }
-            else
-            {
-                WriteObject(encoding.GetString(buffer, offset, length));
-            }
+
+            var bytes = new byte[length];
+            Buffer.BlockCopy(buffer, offset, bytes, 0, length);
+            return bytes;
         }
+
+        /// <summary>Writes received bytes as a new byte array, or as text decoded with <paramref name="encoding"/>.</summary>
+        protected void WriteReceived(byte[] buffer, int offset, int length, bool asBytes, System.Text.Encoding encoding) =>
+            WriteObject(Received(buffer, offset, length, asBytes, encoding));
 
         /// <summary>Stops the whole call with an error about conflicting or missing parameters.</summary>
         protected void ThrowParameterError(string errorId, string message, object target = null) =>

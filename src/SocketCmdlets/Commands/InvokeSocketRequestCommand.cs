@@ -176,7 +176,7 @@ namespace SocketCmdlets.Commands
             if (IsBound(nameof(ByteCount)))
             {
                 byte[] bytes = _socket.ReceiveExactly(ByteCount, _receiveTimeout, StopToken);
-                if (bytes.Length > 0 && bytes.Length == ByteCount)
+                if (bytes.Length == ByteCount)
                 {
                     WriteObject(AsByteStream.IsPresent ? (object)bytes : Encoding.GetString(bytes));
                     return true;

@@ -81,9 +81,8 @@ namespace SocketCmdlets.Commands
 
         private bool Records => Line.IsPresent || Delimiter != null;
 
-        // -ReadCount other than 1: the records gathered for the next array.
-        private System.Collections.Generic.List<string> _textBatch;
-        private System.Collections.Generic.List<byte[]> _byteBatch;
+        // -ReadCount other than 1: the records gathered for the next array (List<string>, or List<byte[]> with -AsByteStream).
+        private System.Collections.IList _batch;
 
         protected override void BeginProcessing()
         {
@@ -109,8 +108,7 @@ namespace SocketCmdlets.Commands
 
             if (ReadCount != 1)
             {
-                _textBatch = new System.Collections.Generic.List<string>();
-                _byteBatch = new System.Collections.Generic.List<byte[]>();
+                _batch = AsByteStream.IsPresent ? (System.Collections.IList)new System.Collections.Generic.List<byte[]>() : new System.Collections.Generic.List<string>();
             }
 
             if (OutFile != null && (Records || IsBound(nameof(Count)) || AsByteStream.IsPresent))
@@ -177,7 +175,7 @@ namespace SocketCmdlets.Commands
                         WriteObject(AsByteStream.IsPresent ? (object)bytes : Encoding.GetString(bytes));
                     }
                 }
-                else if (Records && _textBatch != null)
+                else if (Records && _batch != null)
                 {
                     try
                     {
@@ -251,18 +249,8 @@ namespace SocketCmdlets.Commands
 
         private void AddToBatch(byte[] buffer, int offset, int length)
         {
-            if (AsByteStream.IsPresent)
-            {
-                var record = new byte[length];
-                Buffer.BlockCopy(buffer, offset, record, 0, length);
-                _byteBatch.Add(record);
-            }
-            else
-            {
-                _textBatch.Add(Encoding.GetString(buffer, offset, length));
-            }
-
-            if (ReadCount > 0 && _textBatch.Count + _byteBatch.Count >= ReadCount)
+            _batch.Add(Received(buffer, offset, length, AsByteStream.IsPresent, Encoding));
+            if (ReadCount > 0 && _batch.Count >= ReadCount)
             {
                 WriteBatch();
             }
@@ -271,19 +259,15 @@ namespace SocketCmdlets.Commands
         /// <summary>Writes the gathered records as one array (string[], or byte[][] with -AsByteStream).</summary>
         private void WriteBatch()
         {
-            if (_textBatch.Count > 0)
+            if (_batch.Count == 0)
             {
-                string[] batch = _textBatch.ToArray();
-                _textBatch.Clear();
-                WriteObject(batch, enumerateCollection: false);
+                return;
             }
 
-            if (_byteBatch.Count > 0)
-            {
-                byte[][] batch = _byteBatch.ToArray();
-                _byteBatch.Clear();
-                WriteObject(batch, enumerateCollection: false);
-            }
+            var batch = Array.CreateInstance(AsByteStream.IsPresent ? typeof(byte[]) : typeof(string), _batch.Count);
+            _batch.CopyTo(batch, 0);
+            _batch.Clear();
+            WriteObject(batch, enumerateCollection: false);
         }
 
         private void WriteRecord(byte[] buffer, int offset, int length) => WriteReceived(buffer, offset, length, AsByteStream.IsPresent, Encoding);
