@@ -101,6 +101,25 @@ namespace SocketBench
             }
         }
 
+        /// <summary>
+        /// Sends <paramref name="total"/> bytes of <paramref name="data"/> in writes of up to <paramref name="writeSize"/>,
+        /// wrapping around to its start, then shuts down the sending side.
+        /// </summary>
+        public static void SendRepeating(Socket socket, byte[] data, long total, int writeSize)
+        {
+            long left = total;
+            int at = 0;
+            while (left > 0)
+            {
+                int n = (int)Math.Min(Math.Min(writeSize, left), data.Length - at);
+                SendAll(socket, data, at, n);
+                left -= n;
+                at = (at + n) % data.Length;
+            }
+
+            socket.Shutdown(SocketShutdown.Send);
+        }
+
         internal static void Join(Thread thread, int timeoutMs, string what)
         {
             if (!thread.Join(timeoutMs))
@@ -129,17 +148,7 @@ namespace SocketBench
                 {
                     try
                     {
-                        long left = total;
-                        int at = 0;
-                        while (left > 0)
-                        {
-                            int n = (int)Math.Min(Math.Min(bufferSize, left), source.Length - at);
-                            Loopback.SendAll(client, source, at, n);
-                            left -= n;
-                            at = (at + n) % source.Length;
-                        }
-
-                        client.Shutdown(SocketShutdown.Send);
+                        Loopback.SendRepeating(client, source, total, bufferSize);
                     }
                     catch (Exception e)
                     {
@@ -360,29 +369,33 @@ namespace SocketBench
     }
 
     /// <summary>
-    /// Accepts one connection and reads it to the end, counting bytes and '\n' bytes; records when the end of stream
-    /// arrived. The raw receiving side of the line-sending scenario.
+    /// A raw peer that accepts one connection on 127.0.0.1 and serves it on a thread of its own. <see cref="Join"/>
+    /// waits (bounded) for the thread and rethrows what failed on it.
     /// </summary>
-    public sealed class LineSink : IDisposable
+    public abstract class SingleConnectionPeer : IDisposable
     {
         private readonly Socket _listener;
         private readonly Thread _thread;
+        private readonly string _name;
         private readonly int _timeoutMs;
-        private TransferResult _result;
         private Exception _failure;
 
-        private LineSink(int timeoutMs)
+        protected SingleConnectionPeer(string name, int timeoutMs)
         {
+            _name = name;
             _timeoutMs = timeoutMs;
             _listener = Loopback.Listen(1);
             Port = Loopback.PortOf(_listener);
-            _thread = new Thread(Run) { IsBackground = true, Name = "line sink" };
-            _thread.Start();
+            _thread = new Thread(Run) { IsBackground = true, Name = name };
         }
 
         public int Port { get; }
 
-        public static LineSink Start(int timeoutMs) => new LineSink(timeoutMs);
+        /// <summary>Starts the thread; called by the subclass once it is fully constructed.</summary>
+        protected void StartServing() => _thread.Start();
+
+        /// <summary>Serves the accepted connection; runs on the peer's thread.</summary>
+        protected abstract void Serve(Socket connection);
 
         private void Run()
         {
@@ -390,16 +403,7 @@ namespace SocketBench
             {
                 using (Socket connection = Loopback.Accept(_listener, _timeoutMs))
                 {
-                    var buffer = new byte[1024 * 1024];
-                    long bytes = 0, lines = 0;
-                    int read;
-                    while ((read = connection.Receive(buffer, 0, buffer.Length, SocketFlags.None)) > 0)
-                    {
-                        bytes += read;
-                        lines += buffer.AsSpan(0, read).Count((byte)'\n');
-                    }
-
-                    _result = new TransferResult { Bytes = bytes, Lines = lines, EndTimestamp = Stopwatch.GetTimestamp() };
+                    Serve(connection);
                 }
             }
             catch (Exception e)
@@ -408,48 +412,74 @@ namespace SocketBench
             }
         }
 
-        /// <summary>Waits for the end of stream; throws when it does not come within <paramref name="timeoutMs"/>.</summary>
-        public TransferResult Wait(int timeoutMs)
+        protected void Join(int timeoutMs)
         {
-            Loopback.Join(_thread, timeoutMs, "The line sink");
+            Loopback.Join(_thread, timeoutMs, "The " + _name);
             if (_failure != null)
             {
-                throw new InvalidOperationException("The line sink failed: " + _failure.Message, _failure);
+                throw new InvalidOperationException($"The {_name} failed: " + _failure.Message, _failure);
             }
-
-            return _result;
         }
 
         public void Dispose() => _listener.Dispose();
     }
 
     /// <summary>
+    /// Accepts one connection and reads it to the end, counting bytes and '\n' bytes; records when the end of stream
+    /// arrived. The raw receiving side of the line-sending scenario.
+    /// </summary>
+    public sealed class LineSink : SingleConnectionPeer
+    {
+        private TransferResult _result;
+
+        private LineSink(int timeoutMs)
+            : base("line sink", timeoutMs)
+        {
+            StartServing();
+        }
+
+        public static LineSink Start(int timeoutMs) => new LineSink(timeoutMs);
+
+        protected override void Serve(Socket connection)
+        {
+            var buffer = new byte[1024 * 1024];
+            long bytes = 0, lines = 0;
+            int read;
+            while ((read = connection.Receive(buffer, 0, buffer.Length, SocketFlags.None)) > 0)
+            {
+                bytes += read;
+                lines += buffer.AsSpan(0, read).Count((byte)'\n');
+            }
+
+            _result = new TransferResult { Bytes = bytes, Lines = lines, EndTimestamp = Stopwatch.GetTimestamp() };
+        }
+
+        /// <summary>Waits for the end of stream; throws when it does not come within <paramref name="timeoutMs"/>.</summary>
+        public TransferResult Wait(int timeoutMs)
+        {
+            Join(timeoutMs);
+            return _result;
+        }
+    }
+
+    /// <summary>
     /// Accepts one connection, sends it data as fast as it can (1 MiB writes), then shuts down and closes: the raw
     /// sending side of the line-receiving and memory scenarios.
     /// </summary>
-    public sealed class BulkSource : IDisposable
+    public sealed class BulkSource : SingleConnectionPeer
     {
-        private readonly Socket _listener;
-        private readonly Thread _thread;
         private readonly byte[] _data;
         private readonly long _total;
         private readonly int _writeSize;
-        private readonly int _timeoutMs;
-        private Exception _failure;
 
         private BulkSource(byte[] data, long total, int writeSize, int timeoutMs)
+            : base("bulk source", timeoutMs)
         {
             _data = data;
             _total = total;
             _writeSize = writeSize;
-            _timeoutMs = timeoutMs;
-            _listener = Loopback.Listen(1);
-            Port = Loopback.PortOf(_listener);
-            _thread = new Thread(Run) { IsBackground = true, Name = "bulk source" };
-            _thread.Start();
+            StartServing();
         }
-
-        public int Port { get; }
 
         /// <summary>Sends <paramref name="data"/> once.</summary>
         public static BulkSource FromBytes(byte[] data, int writeSize, int timeoutMs) => new BulkSource(data, data.LongLength, writeSize, timeoutMs);
@@ -462,41 +492,9 @@ namespace SocketBench
             return new BulkSource(data, total, writeSize, timeoutMs);
         }
 
-        private void Run()
-        {
-            try
-            {
-                using (Socket connection = Loopback.Accept(_listener, _timeoutMs))
-                {
-                    long left = _total;
-                    int at = 0;
-                    while (left > 0)
-                    {
-                        int n = (int)Math.Min(Math.Min(_writeSize, left), _data.Length - at);
-                        Loopback.SendAll(connection, _data, at, n);
-                        left -= n;
-                        at = (at + n) % _data.Length;
-                    }
+        protected override void Serve(Socket connection) => Loopback.SendRepeating(connection, _data, _total, _writeSize);
 
-                    connection.Shutdown(SocketShutdown.Send);
-                }
-            }
-            catch (Exception e)
-            {
-                _failure = e;
-            }
-        }
-
-        public void Wait(int timeoutMs)
-        {
-            Loopback.Join(_thread, timeoutMs, "The bulk source");
-            if (_failure != null)
-            {
-                throw new InvalidOperationException("The bulk source failed: " + _failure.Message, _failure);
-            }
-        }
-
-        public void Dispose() => _listener.Dispose();
+        public void Wait(int timeoutMs) => Join(timeoutMs);
     }
 
     /// <summary>The process's resident memory, from /proc/self/status on Linux.</summary>
