@@ -23,6 +23,14 @@ BeforeAll {
         [pscustomobject]@{ Bytes = $stream.ToArray(); Error = $failure }
     }
 
+    # Sends bytes in one Send-SocketData call from a second PowerShell; returns the error it ended with, if any.
+    $SendScript = {
+        param($Socket, [byte[]] $Data, [int] $TimeoutSec)
+        $failure = $null
+        try { Send-SocketData -Socket $Socket -Data $Data -TimeoutSec $TimeoutSec -ErrorAction Stop } catch { $failure = $_ }
+        [pscustomobject]@{ Error = $failure }
+    }
+
     # Sends bytes one at a time, a few milliseconds apart (a slowloris), from a second PowerShell.
     $TrickleScript = {
         param($Socket, [byte[]] $Bytes, [int] $DelayMs)
@@ -146,12 +154,7 @@ Describe 'Faults: each ends in a known error or a clean end of stream, nothing l
         It 'ends a send blocked on a full window with ConnectionReset when the reader resets' {
             $pair = New-ConnectedPair
             $payload = New-RandomBytes 64MB
-            $job = Start-SecondPowerShell -ArgumentList $pair.Client, $payload {
-                param($Socket, [byte[]] $Data)
-                $failure = $null
-                try { Send-SocketData -Socket $Socket -Data $Data -TimeoutSec 60 -ErrorAction Stop } catch { $failure = $_ }
-                [pscustomobject]@{ Error = $failure }
-            }
+            $job = Start-SecondPowerShell -ArgumentList $pair.Client, $payload, 60 $SendScript
             try {
                 Wait-SendStalled $pair.Client -TimeoutSec 30
                 $pair.Peer | Set-SocketOption -LingerSec 0
@@ -242,12 +245,7 @@ Describe 'Faults: each ends in a known error or a clean end of stream, nothing l
             $pair = New-ConnectedPair
             # Far more than loopback's socket buffers can hold, so the send must block.
             $payload = New-RandomBytes 64MB
-            $job = Start-SecondPowerShell -ArgumentList $pair.Client, $payload {
-                param($Socket, [byte[]] $Data)
-                $failure = $null
-                try { Send-SocketData -Socket $Socket -Data $Data -TimeoutSec 3 -ErrorAction Stop } catch { $failure = $_ }
-                [pscustomobject]@{ Error = $failure }
-            }
+            $job = Start-SecondPowerShell -ArgumentList $pair.Client, $payload, 3 $SendScript
             try {
                 # It blocks: bytes went out, then stopped.
                 Wait-SendStalled $pair.Client -TimeoutSec 30
@@ -340,12 +338,7 @@ Describe 'Faults: each ends in a known error or a clean end of stream, nothing l
         It 'ends a blocked Send-SocketData with InvalidSocketState' {
             $pair = New-ConnectedPair
             $payload = New-RandomBytes 64MB
-            $job = Start-SecondPowerShell -ArgumentList $pair.Client, $payload {
-                param($Socket, [byte[]] $Data)
-                $failure = $null
-                try { Send-SocketData -Socket $Socket -Data $Data -TimeoutSec 60 -ErrorAction Stop } catch { $failure = $_ }
-                [pscustomobject]@{ Error = $failure }
-            }
+            $job = Start-SecondPowerShell -ArgumentList $pair.Client, $payload, 60 $SendScript
             try {
                 Wait-SendStalled $pair.Client -TimeoutSec 30
                 $pair.Client | Close-Socket
