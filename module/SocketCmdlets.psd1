@@ -1,6 +1,6 @@
 @{
     RootModule             = 'SocketCmdlets.dll'
-    ModuleVersion          = '0.3.0'
+    ModuleVersion          = '1.0.0'
     GUID                   = '5b0c7f0e-3d5a-4c1e-9a52-7d3f2c6e8a41'
     Author                 = 'SocketCmdlets developers'
     CompanyName            = 'SocketCmdlets'
