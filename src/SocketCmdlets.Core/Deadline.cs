@@ -77,4 +77,31 @@ namespace SocketCmdlets
             }
         }
     }
+
+    /// <summary>Timeouts given in seconds, as the cmdlets and options take them.</summary>
+    public static class Timeouts
+    {
+        /// <summary>
+        /// Seconds as a timeout: 0 (or less, or not a number) means no limit; any positive value is a limit of at least
+        /// one millisecond, so a small value never rounds to "no limit" or to "do not wait".
+        /// </summary>
+        public static TimeSpan FromSeconds(double seconds)
+        {
+            if (!(seconds > 0))
+            {
+                return Timeout.InfiniteTimeSpan;
+            }
+
+            if (seconds >= TimeSpan.MaxValue.TotalSeconds)
+            {
+                return Timeout.InfiniteTimeSpan;
+            }
+
+            return TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (long)(seconds * TimeSpan.TicksPerSecond)));
+        }
+
+        /// <summary>A timeout in seconds, as Get-SocketOption shows it: 0 for no limit.</summary>
+        public static double ToSeconds(TimeSpan timeout) =>
+            timeout == Timeout.InfiniteTimeSpan || timeout < TimeSpan.Zero ? 0 : timeout.TotalSeconds;
+    }
 }

@@ -58,3 +58,47 @@ namespace SocketCmdlets
         public int Limit { get; }
     }
 }
+
+namespace SocketCmdlets
+{
+    using System;
+
+    /// <summary>
+    /// Facts a failed transfer attaches to its exception (<see cref="Exception.Data"/>), so the message can say what
+    /// became of the bytes: those taken off the socket and kept in its buffer for the next receive, and those written
+    /// to a destination (a file) before the failure.
+    /// </summary>
+    public static class TransferFacts
+    {
+        /// <summary>Bytes taken off the socket and kept in its buffer: the next receive hands them out first.</summary>
+        public const string BytesKept = "SocketCmdlets.BytesKept";
+
+        /// <summary>Bytes written to the destination (a file) before the failure.</summary>
+        public const string BytesWritten = "SocketCmdlets.BytesWritten";
+
+        /// <summary>Bytes this call had sent when it failed.</summary>
+        public const string BytesSent = "SocketCmdlets.BytesSent";
+
+        /// <summary>Bytes of the request that had arrived when the call failed (a -ByteCount read: how many of how many).</summary>
+        public const string BytesExpected = "SocketCmdlets.BytesExpected";
+
+        /// <summary>The fact <paramref name="key"/> of <paramref name="exception"/>, or null.</summary>
+        public static long? Get(Exception exception, string key) =>
+            exception?.Data[key] is long value ? value : (long?)null;
+
+        /// <summary>Records a fact and returns false, so it can run in an exception filter without catching.</summary>
+        internal static bool Record(Exception exception, string key, long value)
+        {
+            try
+            {
+                exception.Data[key] = value;
+            }
+            catch (Exception e) when (e is ArgumentException || e is NotSupportedException)
+            {
+                // A read-only Data dictionary: the fact is lost, the failure is not.
+            }
+
+            return false;
+        }
+    }
+}

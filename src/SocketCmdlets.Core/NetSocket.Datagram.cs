@@ -124,6 +124,14 @@ namespace SocketCmdlets
         {
             RequireUdp("receive datagrams");
             RequireState("receive datagrams", "bind it first (Register-SocketBinding), or send or connect so the system binds it.", SocketState.Bound, SocketState.Connected);
+            using (EnterReceive(timeout, cancellationToken))
+            {
+                return ReceiveDatagramsCore(count, encoding, timeout, cancellationToken, onDatagram);
+            }
+        }
+
+        private int ReceiveDatagramsCore(int count, Encoding encoding, TimeSpan timeout, CancellationToken cancellationToken, Action<SocketDatagram> onDatagram)
+        {
             if (_datagramBuffer == null)
             {
                 _datagramBuffer = new byte[65536];

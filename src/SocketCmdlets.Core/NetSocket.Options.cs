@@ -67,8 +67,8 @@ namespace SocketCmdlets
             }
         }
 
-        private static int ToSeconds(TimeSpan timeout) => timeout == Timeout.InfiniteTimeSpan ? 0 : (int)Math.Ceiling(timeout.TotalSeconds);
+        private static double ToSeconds(TimeSpan timeout) => Timeouts.ToSeconds(timeout);
 
-        private static TimeSpan FromSeconds(int seconds) => seconds <= 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds);
+        private static TimeSpan FromSeconds(double seconds) => Timeouts.FromSeconds(seconds);
     }
 }

@@ -18,7 +18,7 @@ namespace SocketCmdlets
     /// </summary>
     public sealed partial class NetSocket
     {
-        private const int TlsBufferSize = 64 * 1024;
+        private const int TlsBufferSize = 16 * 1024 + 512;
 
         private SslStream _tls;
         private byte[] _tlsBuffer;
@@ -26,6 +26,13 @@ namespace SocketCmdlets
         private int _tlsEnd;
         private Task<int> _tlsRead;
         private Task _tlsWrite;
+        private PrefixedStream _tlsTransport;
+
+        /// <summary>
+        /// True when the TLS stream ended without the peer's close_notify: the connection was cut, so what arrived may
+        /// be truncated (an attacker, or a crash, can end a TLS stream early this way).
+        /// </summary>
+        public bool TlsTruncated { get; private set; }
 
         /// <summary>True once traffic is protected by TLS.</summary>
         public bool IsEncrypted => _tls != null;
@@ -55,6 +62,15 @@ namespace SocketCmdlets
         /// <see cref="TlsHandshakeException"/>. The socket stays open either way: closing it is the caller's choice.
         /// </summary>
         public NetSocket Protect(TlsOptions options, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
+        {
+            // No receive or send may run while the socket changes hands from the plain path to TLS.
+            using (EnterExchange(timeout, cancellationToken))
+            {
+                return ProtectCore(options, timeout, cancellationToken, trace);
+            }
+        }
+
+        private NetSocket ProtectCore(TlsOptions options, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace)
         {
             if (options == null)
             {
@@ -110,7 +126,8 @@ namespace SocketCmdlets
             {
                 _socket.Blocking = true;
                 var network = new NetworkStream(_socket, ownsSocket: false);
-                tls = new SslStream(new PrefixedStream(pending, network), false, validate);
+                _tlsTransport = new PrefixedStream(pending, network);
+                tls = new SslStream(_tlsTransport, false, validate);
                 trace?.Invoke(options.IsServer
                     ? $"Starting the TLS handshake as the server on socket {Id}."
                     : $"Starting the TLS handshake with '{targetHost}' on socket {Id}{(options.SkipCertificateCheck ? " (certificate check skipped)" : string.Empty)}.");
@@ -227,35 +244,33 @@ namespace SocketCmdlets
                 _tlsBuffer = new byte[TlsBufferSize];
             }
 
-            if (_tlsRead == null)
-            {
-                try
-                {
-                    _tlsRead = _tls.ReadAsync(_tlsBuffer, 0, _tlsBuffer.Length);
-                }
-                catch (ObjectDisposedException)
-                {
-                    throw Closed("receive");
-                }
-            }
-
+            StartTlsRead();
             Deadline deadline = Deadline.After(timeout);
             bool done;
             try
             {
                 done = deadline.Wait(_tlsRead, cancellationToken);
             }
-            catch (IOException e) when (e.InnerException is SocketException se)
-            {
-                _tlsRead = null;
-                throw se;
-            }
-            catch (Exception e) when (e is IOException || e is ObjectDisposedException)
+            catch (Exception e) when (e is IOException || e is ObjectDisposedException || e is SocketException)
             {
                 _tlsRead = null;
                 if (_state == SocketState.Closed)
                 {
+                    // Closed from another runspace while this call waited: said as a plain socket says it.
                     throw Closed("receive");
+                }
+
+                if (e.InnerException is SocketException se)
+                {
+                    throw se;
+                }
+
+                if (e is IOException && _tlsTransport != null && _tlsTransport.SawEndOfStream)
+                {
+                    // The connection ended inside a TLS record: the stream was cut.
+                    EndOfStream = true;
+                    TlsTruncated = true;
+                    throw new TlsTruncatedException(this, e);
                 }
 
                 throw;
@@ -270,7 +285,10 @@ namespace SocketCmdlets
             _tlsRead = null;
             if (read == 0)
             {
+                // SslStream ends a stream the same way whether the peer said close_notify or the connection was cut;
+                // after close_notify it reads no further, so a transport that reached its end means a cut.
                 EndOfStream = true;
+                TlsTruncated = _tlsTransport != null && _tlsTransport.SawEndOfStream;
                 return 0;
             }
 
@@ -278,6 +296,64 @@ namespace SocketCmdlets
             _tlsEnd = read;
             Interlocked.Add(ref _bytesReceived, read);
             return TakeTls(buffer, offset, count);
+        }
+
+        /// <summary>Starts a read of decrypted bytes when none is under way; the caller holds the receive turn.</summary>
+        private void StartTlsRead()
+        {
+            if (_tlsRead != null)
+            {
+                return;
+            }
+
+            if (_tlsBuffer == null)
+            {
+                _tlsBuffer = new byte[TlsBufferSize];
+            }
+
+            try
+            {
+                _tlsRead = _tls.ReadAsync(_tlsBuffer, 0, _tlsBuffer.Length);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Closed("receive");
+            }
+        }
+
+        /// <summary>
+        /// For select(): true when the next receive has something to hand out (decrypted bytes, the end of the stream or
+        /// an error). Raw readability says nothing over TLS (a TLS 1.3 session ticket makes the socket readable with no
+        /// data for the caller), so a read is started and its completion watched. False while another call receives.
+        /// </summary>
+        internal bool TlsReceiveReady()
+        {
+            if (_tlsEnd > _tlsStart || EndOfStream)
+            {
+                return true;
+            }
+
+            Task<int> read = _tlsRead;
+            if (read != null)
+            {
+                return read.IsCompleted;
+            }
+
+            if (!_receiveTurn.TryEnter(out Turn.Held held))
+            {
+                return false;
+            }
+
+            using (held)
+            {
+                if (_tls == null || _state == SocketState.Closed)
+                {
+                    return true;
+                }
+
+                StartTlsRead();
+                return _tlsRead.IsCompleted;
+            }
         }
 
         private int TakeTls(byte[] buffer, int offset, int count)
@@ -317,9 +393,19 @@ namespace SocketCmdlets
                 Close();
                 throw;
             }
-            catch (IOException e) when (e.InnerException is SocketException se)
+            catch (Exception e) when (e is IOException || e is ObjectDisposedException || e is SocketException)
             {
-                throw se;
+                if (_state == SocketState.Closed)
+                {
+                    throw Closed("send");
+                }
+
+                if (e.InnerException is SocketException se)
+                {
+                    throw se;
+                }
+
+                throw;
             }
 
             if (!done)
@@ -333,20 +419,47 @@ namespace SocketCmdlets
             Interlocked.Add(ref _bytesSent, count);
         }
 
-        /// <summary>Sends the TLS close_notify alert before a half-close, where the runtime can.</summary>
+        /// <summary>How long a close waits to send close_notify (a peer that reads nothing must not hold a close).</summary>
+        private static readonly TimeSpan s_closeNotifyTimeout = TimeSpan.FromSeconds(1);
+
+        /// <summary>
+        /// Sends the TLS close_notify alert, where the runtime can, under the send turn so it never lands inside another
+        /// call's record. Bounded: when the turn or the write does not come within a second, the alert is not sent.
+        /// Never called under the socket's lock.
+        /// </summary>
         private void ShutdownTls()
         {
-            if (_tls == null)
+            SslStream tls = _tls;
+            if (tls == null || _closeNotifySent)
             {
                 return;
             }
 
-            Task shutdown = TlsReflection.Shutdown(_tls);
-            if (shutdown != null)
+            try
             {
-                Deadline.After(TimeSpan.FromSeconds(5)).Wait(shutdown, CancellationToken.None);
+                using (_sendTurn.Enter(s_closeNotifyTimeout, CancellationToken.None, t => new TimeoutException()))
+                {
+                    if (_closeNotifySent)
+                    {
+                        return;
+                    }
+
+                    _closeNotifySent = true;
+                    Task shutdown = TlsReflection.Shutdown(tls);
+                    if (shutdown != null && !Deadline.After(s_closeNotifyTimeout).Wait(shutdown, CancellationToken.None))
+                    {
+                        Observe(shutdown);
+                    }
+                }
+            }
+            catch (Exception e) when (e is TimeoutException || e is IOException || e is ObjectDisposedException || e is InvalidOperationException
+                || e is NotSupportedException || e is SocketException)
+            {
+                // The connection is going away; close_notify could not be said on it.
             }
         }
+
+        private bool _closeNotifySent;
 
         private void DisposeTls()
         {
@@ -490,6 +603,19 @@ namespace SocketCmdlets
         public SslPolicyErrors Errors { get; }
     }
 
+    /// <summary>A TLS stream ended without the peer's close_notify, inside a record: what arrived may be truncated.</summary>
+    public sealed class TlsTruncatedException : IOException
+    {
+        public TlsTruncatedException(NetSocket socket, Exception inner)
+            : base($"The TLS stream of socket {socket.Id} was cut without close_notify: what arrived may be incomplete.", inner)
+        {
+            Socket = socket;
+        }
+
+        /// <summary>The socket whose stream was cut.</summary>
+        public NetSocket Socket { get; }
+    }
+
     /// <summary>The TLS handshake failed for a reason other than the certificate (a plain-text peer, a peer that closed, no common version).</summary>
     public sealed class TlsHandshakeException : IOException
     {
@@ -532,8 +658,11 @@ namespace SocketCmdlets
                 return n;
             }
 
-            return _inner.Read(buffer, offset, count);
+            return Seen(_inner.Read(buffer, offset, count), count);
         }
+
+        /// <summary>True once a read of the inner stream returned its end.</summary>
+        public bool SawEndOfStream { get; private set; }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
@@ -542,7 +671,20 @@ namespace SocketCmdlets
                 return Task.FromResult(Read(buffer, offset, count));
             }
 
-            return _inner.ReadAsync(buffer, offset, count, cancellationToken);
+            return ReadInnerAsync(buffer, offset, count, cancellationToken);
+        }
+
+        private async Task<int> ReadInnerAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Seen(await _inner.ReadAsync(buffer, offset, count, cancellationToken).ConfigureAwait(false), count);
+
+        private int Seen(int read, int count)
+        {
+            if (read == 0 && count > 0)
+            {
+                SawEndOfStream = true;
+            }
+
+            return read;
         }
 
         public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);

@@ -7,9 +7,69 @@ using System.Threading;
 
 namespace SocketCmdlets
 {
-    /// <summary>Sending and receiving. Receive methods are not meant to run on one socket from two threads at once.</summary>
+    /// <summary>
+    /// Sending and receiving. Receives on one socket are served one at a time, and so are sends (each under its own
+    /// turn): several runspaces may share a socket, and nothing one call does touches another call's bytes.
+    /// </summary>
     public sealed partial class NetSocket
     {
+        private readonly Turn _receiveTurn = new Turn();
+        private readonly Turn _sendTurn = new Turn();
+
+        /// <summary>
+        /// Waits for this socket's receive turn (receives run one at a time) within <paramref name="timeout"/>.
+        /// </summary>
+        internal Turn.Held EnterReceive(TimeSpan timeout, CancellationToken cancellationToken) =>
+            _receiveTurn.Enter(timeout, cancellationToken, t => new SocketTimeoutException(SocketOperation.Receive, t, ToString(),
+                "its turn did not come (another call on this socket was receiving all that time)"));
+
+        /// <summary>Waits for this socket's send turn (sends run one at a time) within <paramref name="timeout"/>.</summary>
+        internal Turn.Held EnterSend(TimeSpan timeout, CancellationToken cancellationToken) =>
+            _sendTurn.Enter(timeout, cancellationToken, t => new SocketTimeoutException(SocketOperation.Send, t, ToString(),
+                "its turn did not come (another call on this socket was sending all that time)"));
+
+        /// <summary>
+        /// Takes both turns, receive then send, for an exchange (a request and its reply) that no other call may split.
+        /// </summary>
+        public IDisposable EnterExchange(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            Turn.Held receive = EnterReceive(timeout, cancellationToken);
+            try
+            {
+                return new Exchange(receive, EnterSend(timeout, cancellationToken));
+            }
+            catch
+            {
+                receive.Dispose();
+                throw;
+            }
+        }
+
+        private sealed class Exchange : IDisposable
+        {
+            private Turn.Held _receive;
+            private Turn.Held _send;
+            private bool _done;
+
+            public Exchange(Turn.Held receive, Turn.Held send)
+            {
+                _receive = receive;
+                _send = send;
+            }
+
+            public void Dispose()
+            {
+                if (_done)
+                {
+                    return;
+                }
+
+                _done = true;
+                _send.Dispose();
+                _receive.Dispose();
+            }
+        }
+
         // Received bytes not yet handed out: _receiveBuffer[_pendingStart.._pendingEnd).
         private byte[] _receiveBuffer;
         private int _pendingStart;
@@ -45,6 +105,24 @@ namespace SocketCmdlets
             }
 
             RequireState("send", "sending needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected);
+            using (EnterSend(timeout, cancellationToken))
+            {
+                long before = BytesSent;
+                try
+                {
+                    SendCore(buffer, offset, count, timeout, cancellationToken);
+                }
+                catch (Exception e) when (TransferFacts.Record(e, TransferFacts.BytesSent, BytesSent - before))
+                {
+                    throw;
+                }
+            }
+        }
+
+        /// <summary>Sends all of <paramref name="count"/> bytes; the caller holds the send turn.</summary>
+        [MethodImpl(HotPath.Optimize)]
+        private void SendCore(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
+        {
             if (_tls != null)
             {
                 SendTls(buffer, offset, count, timeout, cancellationToken);
@@ -90,23 +168,31 @@ namespace SocketCmdlets
         public long SendFrom(Stream source, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null)
         {
             RequireState("send", "sending needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected);
-            byte[] chunk = BufferPool.Rent();
-            try
+            using (EnterSend(timeout, cancellationToken))
             {
+                byte[] chunk = BufferPool.Rent();
                 long total = 0;
-                int read;
-                while ((read = source.Read(chunk, 0, chunk.Length)) > 0)
+                long before = BytesSent;
+                try
                 {
-                    Send(chunk, 0, read, timeout, cancellationToken);
-                    total += read;
-                    progress?.Invoke(total);
-                }
+                    int read;
+                    while ((read = source.Read(chunk, 0, chunk.Length)) > 0)
+                    {
+                        SendCore(chunk, 0, read, timeout, cancellationToken);
+                        total += read;
+                        progress?.Invoke(total);
+                    }
 
-                return total;
-            }
-            finally
-            {
-                BufferPool.Return(chunk);
+                    return total;
+                }
+                catch (Exception e) when (TransferFacts.Record(e, TransferFacts.BytesSent, BytesSent - before))
+                {
+                    throw;
+                }
+                finally
+                {
+                    BufferPool.Return(chunk);
+                }
             }
         }
 
@@ -118,53 +204,56 @@ namespace SocketCmdlets
         public int ReceiveChunks(int count, TimeSpan timeout, CancellationToken cancellationToken, Action<byte[]> onChunk)
         {
             RequireReceivable();
-            int chunks = 0;
-
-            // Streaming to the end, a bulk stream (one that fills whole chunks) is received straight into the arrays
-            // handed out; small messages go through the pooled buffer, so each costs an array of its own size only.
-            bool bulk = false;
-            try
+            using (EnterReceive(timeout, cancellationToken))
             {
-                while (count < 0 || chunks < count)
+                int chunks = 0;
+
+                // Streaming to the end, a bulk stream (one that fills whole chunks) is received straight into the arrays
+                // handed out; small messages go through the pooled buffer, so each costs an array of its own size only.
+                bool bulk = false;
+                try
                 {
-                    if (bulk && PendingBytes == 0 && _tls == null)
+                    while (count < 0 || chunks < count)
                     {
-                        byte[] direct = ReceiveDirect(timeout, cancellationToken);
-                        if (direct == null)
+                        if (bulk && PendingBytes == 0 && _tls == null)
                         {
-                            break;
+                            byte[] direct = ReceiveDirect(timeout, cancellationToken);
+                            if (direct == null)
+                            {
+                                break;
+                            }
+
+                            bulk = direct.Length == ChunkObjectSize;
+                            chunks++;
+                            onChunk(direct);
+                            continue;
                         }
 
-                        bulk = direct.Length == ChunkObjectSize;
+                        if (PendingBytes == 0)
+                        {
+                            int read = Fill(timeout, cancellationToken);
+                            if (read == 0)
+                            {
+                                break;
+                            }
+
+                            bulk = count < 0 && read >= ChunkObjectSize;
+                        }
+
+                        var chunk = new byte[count < 0 ? Math.Min(PendingBytes, ChunkObjectSize) : PendingBytes];
+                        Buffer.BlockCopy(_receiveBuffer, _pendingStart, chunk, 0, chunk.Length);
+                        _pendingStart += chunk.Length;
                         chunks++;
-                        onChunk(direct);
-                        continue;
+                        onChunk(chunk);
                     }
-
-                    if (PendingBytes == 0)
-                    {
-                        int read = Fill(timeout, cancellationToken);
-                        if (read == 0)
-                        {
-                            break;
-                        }
-
-                        bulk = count < 0 && read >= ChunkObjectSize;
-                    }
-
-                    var chunk = new byte[count < 0 ? Math.Min(PendingBytes, ChunkObjectSize) : PendingBytes];
-                    Buffer.BlockCopy(_receiveBuffer, _pendingStart, chunk, 0, chunk.Length);
-                    _pendingStart += chunk.Length;
-                    chunks++;
-                    onChunk(chunk);
                 }
-            }
-            finally
-            {
-                Settle();
-            }
+                finally
+                {
+                    Settle();
+                }
 
-            return chunks;
+                return chunks;
+            }
         }
 
         /// <summary>
@@ -176,49 +265,55 @@ namespace SocketCmdlets
         {
             RequireReceivable();
             encoding = encoding ?? TextEncoding.Default;
-            int chunks = 0;
-            try
+            using (EnterReceive(timeout, cancellationToken))
             {
-                while (count < 0 || chunks < count)
+                int chunks = 0;
+                try
                 {
-                    int available = count < 0 ? Math.Min(PendingBytes, TextChunkBytes) : PendingBytes;
-                    int complete = TextEncoding.CompleteLength(encoding, _receiveBuffer, _pendingStart, available);
-
-                    if (complete == 0)
+                    while (count < 0 || chunks < count)
                     {
-                        if (Fill(timeout, cancellationToken) == 0)
+                        int available = count < 0 ? Math.Min(PendingBytes, TextChunkBytes) : PendingBytes;
+                        int complete = TextEncoding.CompleteLength(encoding, _receiveBuffer, _pendingStart, available);
+
+                        if (complete == 0)
                         {
-                            if (PendingBytes > 0)
+                            if (Fill(timeout, cancellationToken) == 0)
                             {
-                                // The stream ended inside a character: decode what is there (as replacement characters).
-                                string tail = encoding.GetString(_receiveBuffer, _pendingStart, PendingBytes);
-                                _pendingStart = _pendingEnd;
-                                chunks++;
-                                onText(tail);
+                                if (PendingBytes > 0)
+                                {
+                                    // The stream ended inside a character: decode what is there (as replacement characters).
+                                    string tail = encoding.GetString(_receiveBuffer, _pendingStart, PendingBytes);
+                                    _pendingStart = _pendingEnd;
+                                    chunks++;
+                                    onText(tail);
+                                }
+
+                                break;
                             }
 
-                            break;
+                            continue;
                         }
 
-                        continue;
+                        string text = encoding.GetString(_receiveBuffer, _pendingStart, complete);
+                        _pendingStart += complete;
+                        chunks++;
+                        onText(text);
                     }
-
-                    string text = encoding.GetString(_receiveBuffer, _pendingStart, complete);
-                    _pendingStart += complete;
-                    chunks++;
-                    onText(text);
                 }
-            }
-            finally
-            {
-                Settle();
-            }
+                finally
+                {
+                    Settle();
+                }
 
-            return chunks;
+                return chunks;
+            }
         }
 
         /// <summary>
-        /// Receives exactly <paramref name="count"/> bytes, or fewer if the stream ends first.
+        /// Receives exactly <paramref name="count"/> bytes, or fewer if the stream ends first. The result grows as data
+        /// arrives (a peer that claims a large size costs what it sends, not what it claims). When the call fails (a
+        /// timeout, Ctrl+C, a reset) the bytes it took stay in the socket's buffer for the next receive, and the
+        /// exception says how many (<see cref="TransferFacts.BytesKept"/>).
         /// </summary>
         public byte[] ReceiveExactly(int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
@@ -228,36 +323,70 @@ namespace SocketCmdlets
             }
 
             RequireReceivable();
-            var result = new byte[count];
-            int have = 0;
-            try
+            using (EnterReceive(timeout, cancellationToken))
             {
-                int fromPending = Math.Min(PendingBytes, count);
-                if (fromPending > 0)
+                var result = new byte[Math.Min(count, Math.Max(ExactlyFirstSize, PendingBytes))];
+                int have = 0;
+                try
                 {
-                    Buffer.BlockCopy(_receiveBuffer, _pendingStart, result, 0, fromPending);
-                    _pendingStart += fromPending;
-                    have = fromPending;
-                }
-
-                while (have < count)
-                {
-                    int read = ReceiveRaw(result, have, count - have, timeout, cancellationToken);
-                    if (read == 0)
+                    int fromPending = Math.Min(PendingBytes, count);
+                    if (fromPending > 0)
                     {
-                        Array.Resize(ref result, have);
-                        break;
+                        Buffer.BlockCopy(_receiveBuffer, _pendingStart, result, 0, fromPending);
+                        _pendingStart += fromPending;
+                        have = fromPending;
                     }
 
-                    have += read;
-                }
-            }
-            finally
-            {
-                Settle();
-            }
+                    while (have < count)
+                    {
+                        if (have == result.Length)
+                        {
+                            // Grow as data arrives: doubling, up to the count asked for.
+                            Array.Resize(ref result, (int)Math.Min(count, Math.Max(2L * result.Length, ExactlyFirstSize)));
+                        }
 
-            return result;
+                        int read = ReceiveRaw(result, have, result.Length - have, timeout, cancellationToken);
+                        if (read == 0)
+                        {
+                            break;
+                        }
+
+                        have += read;
+                    }
+                }
+                catch (Exception e) when (have > 0 && Keep(e, result, have, count))
+                {
+                    throw;
+                }
+                finally
+                {
+                    Settle();
+                }
+
+                if (have < result.Length)
+                {
+                    Array.Resize(ref result, have);
+                }
+
+                return result;
+            }
+        }
+
+        /// <summary>The first allocation of a -ByteCount read; it doubles as data arrives.</summary>
+        private const int ExactlyFirstSize = 64 * 1024;
+
+        /// <summary>
+        /// Puts the first <paramref name="have"/> bytes of a read that failed back in the receive buffer and records how
+        /// many were kept of how many asked for. Returns false (an exception filter that does not catch).
+        /// </summary>
+        private bool Keep(Exception e, byte[] bytes, int have, long expected)
+        {
+            var kept = new byte[have];
+            Buffer.BlockCopy(bytes, 0, kept, 0, have);
+            PutBack(kept);
+            TransferFacts.Record(e, TransferFacts.BytesKept, PendingBytes);
+            TransferFacts.Record(e, TransferFacts.BytesExpected, expected);
+            return false;
         }
 
         /// <summary>
@@ -290,79 +419,99 @@ namespace SocketCmdlets
             byte[] terminator = encoding.GetBytes(delimiter);
             byte[] carriageReturn = trimCarriageReturn ? encoding.GetBytes("\r") : null;
             int unit = TextEncoding.UnitSize(encoding);
-            int records = 0;
-            try
+            using (EnterReceive(timeout, cancellationToken))
             {
-                int scanned = 0;
-                while (count < 0 || records < count)
+                int records = 0;
+                try
                 {
-                    int at = IndexOf(_receiveBuffer, _pendingStart + scanned, _pendingEnd, terminator);
-                    while (at >= 0 && (at - _pendingStart) % unit != 0)
+                    int scanned = 0;
+                    while (count < 0 || records < count)
                     {
-                        // A match that straddles two characters (UTF-16, UTF-32) is not a terminator.
-                        at = IndexOf(_receiveBuffer, at + 1, _pendingEnd, terminator);
-                    }
-
-                    if (at >= 0)
-                    {
-                        int length = at - _pendingStart;
-                        int recordStart = _pendingStart;
-                        _pendingStart = at + terminator.Length;
-                        scanned = 0;
-                        if (carriageReturn != null && EndsWith(_receiveBuffer, recordStart, length, carriageReturn))
+                        int at = IndexOf(_receiveBuffer, _pendingStart + scanned, _pendingEnd, terminator);
+                        while (at >= 0 && (at - _pendingStart) % unit != 0)
                         {
-                            length -= carriageReturn.Length;
+                            // A match that straddles two characters (UTF-16, UTF-32) is not a terminator.
+                            at = IndexOf(_receiveBuffer, at + 1, _pendingEnd, terminator);
                         }
 
-                        if (length > maxRecordLength)
+                        if (at >= 0)
                         {
-                            _pendingStart = recordStart;
+                            int length = at - _pendingStart;
+                            int recordStart = _pendingStart;
+                            _pendingStart = at + terminator.Length;
+                            scanned = 0;
+                            if (carriageReturn != null && EndsWith(_receiveBuffer, recordStart, length, carriageReturn))
+                            {
+                                length -= carriageReturn.Length;
+                            }
+
+                            if (length > maxRecordLength)
+                            {
+                                _pendingStart = recordStart;
+                                throw new RecordTooLongException(maxRecordLength);
+                            }
+
+                            records++;
+                            onRecord(_receiveBuffer, recordStart, length);
+                            continue;
+                        }
+
+                        int pending = PendingBytes;
+                        // The tail may hold the first bytes of a terminator (and a carriage return): they are not record.
+                        if (pending - (carriageReturn?.Length ?? 0) - (terminator.Length - 1) > maxRecordLength)
+                        {
                             throw new RecordTooLongException(maxRecordLength);
                         }
 
-                        records++;
-                        onRecord(_receiveBuffer, recordStart, length);
-                        continue;
-                    }
-
-                    int pending = PendingBytes;
-                    // The tail may hold the first bytes of a terminator (and a carriage return): they are not record.
-                    if (pending - (carriageReturn?.Length ?? 0) - (terminator.Length - 1) > maxRecordLength)
-                    {
-                        throw new RecordTooLongException(maxRecordLength);
-                    }
-
-                    scanned = Math.Max(0, pending - terminator.Length + 1);
-                    onDrained?.Invoke();
-                    int room = maxRecordLength + terminator.Length + (carriageReturn?.Length ?? 0);
-                    if (Fill(timeout, cancellationToken, room) == 0)
-                    {
-                        if (PendingBytes > 0 && unterminatedLast)
+                        scanned = Math.Max(0, pending - terminator.Length + 1);
+                        onDrained?.Invoke();
+                        int room = maxRecordLength + terminator.Length + (carriageReturn?.Length ?? 0);
+                        if (Fill(timeout, cancellationToken, room) == 0)
                         {
-                            int recordStart = _pendingStart;
-                            int length = PendingBytes;
-                            _pendingStart = _pendingEnd;
-                            records++;
-                            onRecord(_receiveBuffer, recordStart, length);
-                        }
+                            if (PendingBytes > 0 && unterminatedLast)
+                            {
+                                if (PendingBytes > maxRecordLength)
+                                {
+                                    // The last record has no terminator to take off: all of it counts.
+                                    throw new RecordTooLongException(maxRecordLength);
+                                }
 
-                        break;
+                                int recordStart = _pendingStart;
+                                int length = PendingBytes;
+                                _pendingStart = _pendingEnd;
+                                records++;
+                                onRecord(_receiveBuffer, recordStart, length);
+                            }
+
+                            break;
+                        }
                     }
                 }
-            }
-            finally
-            {
-                Settle();
-            }
+                finally
+                {
+                    Settle();
+                }
 
-            return records;
+                return records;
+            }
         }
 
         /// <summary>
-        /// Copies the stream to <paramref name="destination"/> until end of stream, or until <paramref name="maxBytes"/>
-        /// bytes when it is not negative. Returns the bytes copied. Memory use is one 1 MiB buffer whatever the size.
+        /// Copies the stream to the destination that <paramref name="open"/> opens, until end of stream, or until
+        /// <paramref name="maxBytes"/> bytes when it is not negative. Returns the bytes copied. The destination is opened
+        /// only once there is something to write, or at a clean end of stream, so a receive that cannot start (a closed
+        /// socket, a reset, a timeout) leaves an existing file as it was. A failed write puts the bytes it could not
+        /// write back in the socket's buffer and cuts the destination back to what was written before, where it can;
+        /// the exception carries <see cref="TransferFacts.BytesWritten"/> and <see cref="TransferFacts.BytesKept"/>.
+        /// Memory use is one 1 MiB buffer whatever the size.
         /// </summary>
-        [MethodImpl(HotPath.Optimize)]
+        public long ReceiveTo(Func<Stream> open, long maxBytes, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null) =>
+            ReceiveTo(open ?? throw new ArgumentNullException(nameof(open)), owns: true, maxBytes, timeout, cancellationToken, progress);
+
+        /// <summary>
+        /// Copies the stream to <paramref name="destination"/>, which stays open (see the overload that opens its
+        /// destination, for the rest).
+        /// </summary>
         public long ReceiveTo(Stream destination, long maxBytes, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null)
         {
             if (destination == null)
@@ -370,44 +519,157 @@ namespace SocketCmdlets
                 throw new ArgumentNullException(nameof(destination));
             }
 
-            RequireReceivable();
-            long total = 0;
-            long limit = maxBytes < 0 ? long.MaxValue : maxBytes;
-            int fromPending = (int)Math.Min(PendingBytes, limit);
-            if (fromPending > 0)
-            {
-                destination.Write(_receiveBuffer, _pendingStart, fromPending);
-                _pendingStart += fromPending;
-                total = fromPending;
-                progress?.Invoke(total);
-            }
+            return ReceiveTo(() => destination, owns: false, maxBytes, timeout, cancellationToken, progress);
+        }
 
-            Settle();
-            byte[] chunk = BufferPool.Rent();
-            try
+        [MethodImpl(HotPath.Optimize)]
+        private long ReceiveTo(Func<Stream> open, bool owns, long maxBytes, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress)
+        {
+            RequireReceivable();
+            using (EnterReceive(timeout, cancellationToken))
             {
-                while (total < limit)
+                Stream destination = null;
+                long total = 0;
+                long limit = maxBytes < 0 ? long.MaxValue : maxBytes;
+                byte[] chunk = null;
+                try
                 {
-                    int want = (int)Math.Min(chunk.Length, limit - total);
-                    int read = ReceiveRaw(chunk, 0, want, timeout, cancellationToken);
-                    if (read == 0)
+                    int fromPending = (int)Math.Min(PendingBytes, limit);
+                    if (fromPending > 0)
                     {
-                        break;
+                        destination = open();
+                        WriteOrKeep(destination, _receiveBuffer, _pendingStart, fromPending, total, fromPendingBuffer: true);
+                        _pendingStart += fromPending;
+                        total = fromPending;
+                        progress?.Invoke(total);
                     }
 
-                    // Whatever else has already arrived goes into the same write: fewer, larger writes to the file.
-                    read = TakeAvailable(chunk, read, want);
-                    destination.Write(chunk, 0, read);
-                    total += read;
-                    progress?.Invoke(total);
+                    Settle();
+                    while (total < limit)
+                    {
+                        if (chunk == null)
+                        {
+                            // Nothing is taken from the pool until data is there: a waiting call holds no large buffer.
+                            WaitReadable(timeout, cancellationToken);
+                            chunk = BufferPool.Rent();
+                        }
+
+                        int want = (int)Math.Min(chunk.Length, limit - total);
+                        int read = ReceiveRaw(chunk, 0, want, timeout, cancellationToken);
+                        if (read == 0)
+                        {
+                            break;
+                        }
+
+                        // Whatever else has already arrived goes into the same write: fewer, larger writes to the file.
+                        read = TakeAvailable(chunk, read, want);
+                        destination = destination ?? OpenKeeping(open, chunk, read);
+                        WriteOrKeep(destination, chunk, 0, read, total, fromPendingBuffer: false);
+                        total += read;
+                        progress?.Invoke(total);
+                    }
+
+                    if (destination == null)
+                    {
+                        // A clean end of stream with nothing received: the destination is made, empty.
+                        destination = open();
+                    }
+
+                    destination.Flush();
+                    return total;
+                }
+                catch (Exception e) when (TransferFacts.Record(e, TransferFacts.BytesWritten, total))
+                {
+                    throw;
+                }
+                finally
+                {
+                    BufferPool.Return(chunk);
+                    if (owns)
+                    {
+                        destination?.Dispose();
+                    }
                 }
             }
-            finally
+        }
+
+        /// <summary>
+        /// Writes received bytes to the destination. When the write fails, the bytes are kept in the socket's buffer
+        /// (the next receive hands them out) and the destination is cut back to the <paramref name="written"/> bytes
+        /// before them where it can be, so the file and the socket between them hold every byte exactly once.
+        /// </summary>
+        private void WriteOrKeep(Stream destination, byte[] buffer, int offset, int count, long written, bool fromPendingBuffer)
+        {
+            try
             {
-                BufferPool.Return(chunk);
+                destination.Write(buffer, offset, count);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is NotSupportedException)
+            {
+                if (!fromPendingBuffer)
+                {
+                    var kept = new byte[count];
+                    Buffer.BlockCopy(buffer, offset, kept, 0, count);
+                    PutBack(kept);
+                }
+
+                TransferFacts.Record(e, TransferFacts.BytesKept, PendingBytes);
+                try
+                {
+                    if (destination.CanSeek)
+                    {
+                        destination.SetLength(written);
+                    }
+                }
+                catch (Exception cut) when (cut is IOException || cut is UnauthorizedAccessException || cut is NotSupportedException)
+                {
+                    // The destination cannot be cut back (a device): what it took of the failed write is unknown.
+                }
+
+                throw;
+            }
+        }
+
+        /// <summary>Opens the destination; when that fails, the bytes already taken off the socket go back in its buffer.</summary>
+        private Stream OpenKeeping(Func<Stream> open, byte[] chunk, int count)
+        {
+            try
+            {
+                return open();
+            }
+            catch (Exception e) when (Keep(e, chunk, count, count))
+            {
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// Waits until the socket has something to read (data, end of stream or an error). Before it waits, the receive
+        /// buffer is given back to the pool (or shrunk to the few bytes pending), so a call that waits for data holds no
+        /// large buffer. For TLS, and when the end of stream or an error is already known, it returns at once.
+        /// </summary>
+        private void WaitReadable(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            if (_tls != null || EndOfStream || _deferredError != SocketError.Success)
+            {
+                return;
             }
 
-            return total;
+            bool ready;
+            try
+            {
+                ready = _socket.Poll(0, SelectMode.SelectRead);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Closed("receive");
+            }
+
+            if (!ready)
+            {
+                Settle();
+                WaitReady(SelectMode.SelectRead, Deadline.After(timeout), cancellationToken, SocketOperation.Receive);
+            }
         }
 
         /// <summary>
@@ -417,6 +679,7 @@ namespace SocketCmdlets
         [MethodImpl(HotPath.Optimize)]
         private byte[] ReceiveDirect(TimeSpan timeout, CancellationToken cancellationToken)
         {
+            WaitReadable(timeout, cancellationToken);
             byte[] chunk = BufferPool.AllocateUninitialized(ChunkObjectSize);
             int filled = ReceiveRaw(chunk, 0, chunk.Length, timeout, cancellationToken);
             if (filled == 0)
@@ -550,6 +813,8 @@ namespace SocketCmdlets
         [MethodImpl(HotPath.Optimize)]
         private int Fill(TimeSpan timeout, CancellationToken cancellationToken, int room = BufferPool.ChunkSize)
         {
+            // Wait (with the buffer given back, or shrunk to what is pending) before taking a large one.
+            WaitReadable(timeout, cancellationToken);
             int pending = PendingBytes;
 
             // The pooled chunk serves unless a record already fills half of it; then grow, up to the room a record may need.

@@ -81,10 +81,19 @@ namespace SocketCmdlets
         public string Path { get; private set; }
 
         /// <summary>The receive timeout the cmdlets use for this socket when -TimeoutSec is not given (infinite by default).</summary>
-        public TimeSpan ReceiveTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+        internal TimeSpan ReceiveTimeout { get; set; } = Timeout.InfiniteTimeSpan;
 
         /// <summary>The send timeout the cmdlets use for this socket when -TimeoutSec is not given (infinite by default).</summary>
-        public TimeSpan SendTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+        internal TimeSpan SendTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+
+        /// <summary>
+        /// The receive timeout, in seconds, the cmdlets use for this socket when -TimeoutSec is not given; 0 means no
+        /// limit (as Get-SocketOption shows it). Set it with Set-SocketOption -ReceiveTimeoutSec.
+        /// </summary>
+        public double ReceiveTimeoutSec => Timeouts.ToSeconds(ReceiveTimeout);
+
+        /// <summary>The send timeout, in seconds, for Send-SocketData when -TimeoutSec is not given; 0 means no limit.</summary>
+        public double SendTimeoutSec => Timeouts.ToSeconds(SendTimeout);
 
         /// <summary>The id of the listener that accepted this connection, if any.</summary>
         public int? ListenerId { get; private set; }
@@ -537,6 +546,22 @@ namespace SocketCmdlets
         /// <summary>Shuts down sending (half-close) or closes the socket. Closing a closed socket does nothing.</summary>
         public void Close(CloseDirection direction = CloseDirection.Both)
         {
+            if (_state == SocketState.Closed)
+            {
+                return;
+            }
+
+            if (direction == CloseDirection.Send)
+            {
+                RequireState("shut down sending", "a half-close needs a connected socket.", SocketState.Connected, SocketState.HalfClosed);
+            }
+
+            if (_state == SocketState.Connected)
+            {
+                // TLS says close_notify before the connection closes or half-closes (bounded, outside the lock).
+                ShutdownTls();
+            }
+
             lock (_gate)
             {
                 if (_state == SocketState.Closed)
@@ -551,7 +576,6 @@ namespace SocketCmdlets
                     {
                         try
                         {
-                            ShutdownTls();
                             _socket.Shutdown(SocketShutdown.Send);
                         }
                         catch (SocketException e) when (e.SocketErrorCode == SocketError.NotConnected)

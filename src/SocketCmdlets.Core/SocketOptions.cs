@@ -60,10 +60,10 @@ namespace SocketCmdlets
         public bool? DualMode { get; set; }
 
         /// <summary>The default receive timeout of the cmdlets for this socket, in seconds (0: none).</summary>
-        public int? ReceiveTimeoutSec { get; set; }
+        public double? ReceiveTimeoutSec { get; set; }
 
         /// <summary>The default send timeout of the cmdlets for this socket, in seconds (0: none).</summary>
-        public int? SendTimeoutSec { get; set; }
+        public double? SendTimeoutSec { get; set; }
 
         /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a value no socket accepts.</summary>
         public void Validate()
@@ -76,8 +76,8 @@ namespace SocketCmdlets
             Check(KeepAliveIntervalSec, 1, int.MaxValue, nameof(KeepAliveIntervalSec));
             Check(KeepAliveRetryCount, 1, 255, nameof(KeepAliveRetryCount));
             Check(LingerSec, -1, ushort.MaxValue, nameof(LingerSec));
-            Check(ReceiveTimeoutSec, 0, int.MaxValue, nameof(ReceiveTimeoutSec));
-            Check(SendTimeoutSec, 0, int.MaxValue, nameof(SendTimeoutSec));
+            Check(ReceiveTimeoutSec, 0.0, int.MaxValue, nameof(ReceiveTimeoutSec));
+            Check(SendTimeoutSec, 0.0, int.MaxValue, nameof(SendTimeoutSec));
         }
 
         /// <summary>Copies the values set in <paramref name="changes"/> over these.</summary>
@@ -288,5 +288,13 @@ namespace SocketCmdlets
         }
 
         private static void Check(short? value, int min, int max, string name) => Check((int?)value, min, max, name);
+
+        private static void Check(double? value, double min, double max, string name)
+        {
+            if (value.HasValue && !(value.Value >= min && value.Value <= max))
+            {
+                throw new ArgumentOutOfRangeException(name, value.Value, $"{name} must be between {min} and {max}.");
+            }
+        }
     }
 }

@@ -9,6 +9,8 @@ namespace SocketCmdlets
     /// <summary>select()/poll() over several sockets, in short slices so cancellation is seen promptly.</summary>
     public static class SocketWaiter
     {
+        private const int TlsSliceMilliseconds = 10;
+
         /// <summary>
         /// Waits until at least one socket is readable (data, buffered data, end of stream, or a pending connection on
         /// a listener) or writable, as asked, and returns those that are; an empty list when the timeout passes.
@@ -48,8 +50,16 @@ namespace SocketCmdlets
                 cancellationToken.ThrowIfCancellationRequested();
 
                 // Bytes the engine already holds, or an end of stream already seen, make a socket readable at once.
-                var buffered = read ? open.Where(s => s.HasBufferedData || s.EndOfStream).ToList() : new List<NetSocket>();
+                // Over TLS raw readability says nothing (a TLS 1.3 session ticket has no data for the caller): a read is
+                // started and its completion watched, in slices of at most 10 ms.
+                var buffered = read ? open.Where(s => s.IsEncrypted ? s.TlsReceiveReady() : s.HasBufferedData || s.EndOfStream).ToList() : new List<NetSocket>();
+                bool watchingTls = read && open.Any(s => s.IsEncrypted);
                 int slice = buffered.Count > 0 ? 0 : deadline.NextSliceMilliseconds();
+                if (watchingTls && slice > TlsSliceMilliseconds)
+                {
+                    slice = TlsSliceMilliseconds;
+                }
+
                 if (slice < 0)
                 {
                     if (checkedOnce)
@@ -68,12 +78,20 @@ namespace SocketCmdlets
                     byRaw[s.Socket] = s;
                 }
 
-                List<Socket> readList = read ? byRaw.Keys.ToList() : null;
+                List<Socket> readList = read ? byRaw.Where(p => !p.Value.IsEncrypted).Select(p => p.Key).ToList() : null;
                 List<Socket> writeList = write ? byRaw.Keys.ToList() : null;
                 bool disposed = false;
                 try
                 {
-                    Socket.Select(readList, writeList, null, slice * 1000);
+                    if ((readList?.Count ?? 0) + (writeList?.Count ?? 0) > 0)
+                    {
+                        Socket.Select(readList, writeList, null, slice * 1000);
+                    }
+                    else if (slice > 0)
+                    {
+                        // Only TLS sockets to watch: wait out the slice (Ctrl+C ends it).
+                        cancellationToken.WaitHandle.WaitOne(slice);
+                    }
                 }
                 catch (ObjectDisposedException)
                 {

@@ -38,6 +38,43 @@ namespace SocketCmdlets.Commands
         /// <summary>Maps an engine exception to an error record. <paramref name="attempt"/> says what was tried ("connect to localhost:80").</summary>
         public static ErrorRecord FromException(Exception e, object target, string attempt, SocketOperation operation)
         {
+            ErrorRecord record = Map(e, target, attempt, operation);
+            string facts = Facts(e);
+            if (facts.Length > 0)
+            {
+                record.ErrorDetails = new ErrorDetails((record.ErrorDetails?.Message ?? e.Message) + facts);
+            }
+
+            return record;
+        }
+
+        /// <summary>What became of the bytes of a failed transfer, as sentences to add to its message (or empty).</summary>
+        private static string Facts(Exception e)
+        {
+            var text = new System.Text.StringBuilder();
+            long? written = TransferFacts.Get(e, TransferFacts.BytesWritten);
+            long? kept = TransferFacts.Get(e, TransferFacts.BytesKept);
+            long? sent = TransferFacts.Get(e, TransferFacts.BytesSent);
+            if (written.HasValue)
+            {
+                text.Append($" {written.Value} bytes were written before the failure.");
+            }
+
+            if (sent.HasValue && sent.Value > 0)
+            {
+                text.Append($" {sent.Value} bytes of this call were sent before the failure.");
+            }
+
+            if (kept.HasValue && kept.Value > 0)
+            {
+                text.Append($" {kept.Value} received bytes are kept on the socket: the next Receive-SocketData hands them out first.");
+            }
+
+            return text.ToString();
+        }
+
+        private static ErrorRecord Map(Exception e, object target, string attempt, SocketOperation operation)
+        {
             string prefix = $"Could not {attempt}: ";
             switch (e)
             {
@@ -45,7 +82,10 @@ namespace SocketCmdlets.Commands
                     return Create(e, "InvalidSocketState", ErrorCategory.InvalidOperation, target ?? state.Socket, state.Message);
                 case SocketTimeoutException timeout:
                     return Create(e, timeout.Operation + "Timeout", ErrorCategory.OperationTimeout, target,
-                        prefix + $"{timeout.WhatDidNotHappen ?? "no " + Noun(timeout.Operation)} within {timeout.Timeout.TotalSeconds:0.###} s. {TimeoutAdvice(timeout.Operation)}");
+                        prefix + $"{timeout.WhatDidNotHappen ?? What(timeout)} within {timeout.Timeout.TotalSeconds:0.###} s. {TimeoutAdvice(timeout.Operation)}");
+                case TlsTruncatedException _:
+                    return Create(e, "TlsTruncated", ErrorCategory.ProtocolError, target,
+                        prefix + "the TLS stream ended without the peer's close_notify, so what arrived may be cut short (the connection was cut, or an attacker ended it). Treat the data as incomplete.");
                 case RecordTooLongException tooLong:
                     return Create(e, "RecordTooLong", ErrorCategory.LimitsExceeded, target,
                         prefix + $"no terminator arrived within {tooLong.Limit} bytes (-MaxRecordLength). The data stays buffered: raise -MaxRecordLength, check -Delimiter, or read it with -ByteCount.");
@@ -122,6 +162,9 @@ namespace SocketCmdlets.Commands
                 case SocketError.HostDown:
                     return Create(e, "NetworkUnreachable", ErrorCategory.ConnectionError, target,
                         prefix + "the network or host cannot be reached. Check the address and the routes.");
+                case SocketError.TooManyOpenSockets:
+                    return Create(e, "DescriptorsExhausted", ErrorCategory.ResourceUnavailable, target,
+                        prefix + "the process has no free file descriptors (too many open sockets and files). Close sockets that are no longer needed, or raise the limit (ulimit -n).");
                 case SocketError.AccessDenied:
                     return Create(e, "AccessDenied", ErrorCategory.PermissionDenied, target,
                         prefix + "the system denied it. Binding to a port below 1024 may need elevated rights; sending to a broadcast address needs -Broadcast (New-Socket or Set-SocketOption).");
@@ -129,6 +172,19 @@ namespace SocketCmdlets.Commands
                     return Create(e, "SocketError", ErrorCategory.ConnectionError, target,
                         prefix + $"{e.Message} ({e.SocketErrorCode}).");
             }
+        }
+
+        /// <summary>What did not happen in time; a -ByteCount read says how many of its bytes did arrive.</summary>
+        private static string What(SocketTimeoutException timeout)
+        {
+            long? kept = TransferFacts.Get(timeout, TransferFacts.BytesKept);
+            long? expected = TransferFacts.Get(timeout, TransferFacts.BytesExpected);
+            if (timeout.Operation == SocketOperation.Receive && kept > 0)
+            {
+                return expected.HasValue ? $"only {kept} of the {expected} bytes asked for arrived" : "the rest of the data did not arrive";
+            }
+
+            return "no " + Noun(timeout.Operation);
         }
 
         private static string Noun(SocketOperation operation)

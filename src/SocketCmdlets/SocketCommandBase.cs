@@ -69,20 +69,37 @@ namespace SocketCmdlets.Commands
         /// <summary>Runs on another thread at Ctrl+C.</summary>
         protected override void StopProcessing() => _stop.Cancel();
 
-        /// <summary>EndProcessing is skipped after Ctrl+C; Dispose is not.</summary>
+        /// <summary>EndProcessing is skipped after Ctrl+C or an upstream error; Dispose is not.</summary>
         public void Dispose()
         {
-            _stop.Dispose();
+            Dispose(true);
             GC.SuppressFinalize(this);
         }
 
+        /// <summary>
+        /// Frees what the call holds. Runs whether or not EndProcessing ran (it does not after Ctrl+C or when a command
+        /// before this one in the pipeline fails); a derived cmdlet overrides it and calls the base.
+        /// </summary>
+        protected virtual void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _stop.Dispose();
+            }
+        }
+
         /// <summary>-TimeoutSec when it was given, else the socket's own default (Set-SocketOption -ReceiveTimeoutSec/-SendTimeoutSec).</summary>
-        protected TimeSpan TimeoutFor(NetSocket socket, int timeoutSec, bool send) =>
+        protected TimeSpan TimeoutFor(NetSocket socket, double timeoutSec, bool send) =>
             IsBound("TimeoutSec") ? ToTimeout(timeoutSec) : send ? socket.SendTimeout : socket.ReceiveTimeout;
 
-        /// <summary>A -TimeoutSec value as a timeout: 0 or absent means no limit.</summary>
-        protected static TimeSpan ToTimeout(int timeoutSec) =>
-            timeoutSec <= 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(timeoutSec);
+        /// <summary>
+        /// A -TimeoutSec value as a timeout: 0 or absent means no limit; any other value, however small, is a limit
+        /// (at least a millisecond), never rounded to none.
+        /// </summary>
+        protected static TimeSpan ToTimeout(double timeoutSec) => Timeouts.FromSeconds(timeoutSec);
+
+        /// <summary>A timeout in seconds for messages ("0.4 s").</summary>
+        protected static string Seconds(double timeoutSec) => timeoutSec.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + " s";
 
         /// <summary>
         /// The sockets named by object or by id. An id that names no open socket is reported as an error and skipped.

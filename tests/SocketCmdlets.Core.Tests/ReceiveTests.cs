@@ -486,7 +486,7 @@ namespace SocketCmdlets.Core.Tests
                 Assert.Equal(400, pair.Server.ReceiveTo(rest, -1, TestNet.Timeout, TestNet.Token, progress.Add));
                 Assert.Equal(data.Skip(600), rest.ToArray());
                 Assert.Equal(400, progress.Last());
-                Assert.Throws<ArgumentNullException>(() => pair.Server.ReceiveTo(null, -1, TestNet.Timeout, TestNet.Token));
+                Assert.Throws<ArgumentNullException>(() => pair.Server.ReceiveTo((Stream)null, -1, TestNet.Timeout, TestNet.Token));
             }
         }
 

@@ -43,8 +43,8 @@ namespace SocketCmdlets.Commands
 
         /// <summary>Seconds the whole connect (name resolution included) may take; 0 (the default) means no limit of ours.</summary>
         [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int TimeoutSec { get; set; }
+        [ValidateRange(0.0, (double)int.MaxValue)]
+        public double TimeoutSec { get; set; }
 
         /// <summary>A label for a socket this call creates.</summary>
         [Parameter(ParameterSetName = SocketSet)]

@@ -77,8 +77,8 @@ namespace SocketCmdlets.Commands
 
         /// <summary>Seconds to wait for each reply (and for room to send each request); 0 waits without limit. Default: the socket's own timeouts.</summary>
         [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int TimeoutSec { get; set; }
+        [ValidateRange(0.0, (double)int.MaxValue)]
+        public double TimeoutSec { get; set; }
 
         /// <summary>The longest record -Line or -Delimiter accepts, in bytes (1 MiB by default).</summary>
         [Parameter]
@@ -149,9 +149,13 @@ namespace SocketCmdlets.Commands
             {
                 Try(() =>
                 {
-                    Payload.Append(_buffer, data, Encoding, _newLine);
-                    _buffer.Flush();
-                    answered = ReceiveReply();
+                    // The request and its reply are one exchange: no other runspace's request or read comes between.
+                    using (_socket.EnterExchange(_receiveTimeout, StopToken))
+                    {
+                        Payload.Append(_buffer, data, Encoding, _newLine);
+                        _buffer.Flush();
+                        answered = ReceiveReply();
+                    }
                 }, _socket, _attempt, SocketOperation.Receive, terminating: true);
             }
             finally
@@ -200,6 +204,15 @@ namespace SocketCmdlets.Commands
 
         private void WriteRecord(byte[] buffer, int offset, int length) => WriteReceived(buffer, offset, length, AsByteStream.IsPresent, Encoding);
 
-        protected override void EndProcessing() => _buffer?.Dispose();
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _buffer?.Dispose();
+                _buffer = null;
+            }
+
+            base.Dispose(disposing);
+        }
     }
 }

@@ -62,8 +62,8 @@ namespace SocketCmdlets.Commands
 
         /// <summary>Seconds the handshake may take; 0 (the default) means no limit.</summary>
         [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int TimeoutSec { get; set; }
+        [ValidateRange(0.0, (double)int.MaxValue)]
+        public double TimeoutSec { get; set; }
 
         private X509Certificate2 _certificate;
 

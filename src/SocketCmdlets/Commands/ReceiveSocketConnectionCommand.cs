@@ -28,8 +28,8 @@ namespace SocketCmdlets.Commands
 
         /// <summary>Seconds to wait for each connection; 0 (the default) waits without limit.</summary>
         [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int TimeoutSec { get; set; }
+        [ValidateRange(0.0, (double)int.MaxValue)]
+        public double TimeoutSec { get; set; }
 
         /// <summary>A label for each accepted socket.</summary>
         [Parameter]
@@ -44,6 +44,9 @@ namespace SocketCmdlets.Commands
             }
         }
 
+        /// <summary>How long a -Continuous server waits after a failed accept before it accepts again.</summary>
+        private const int AcceptRetryMilliseconds = 100;
+
         protected override void ProcessRecord()
         {
             NetSocket listener = ResolveSocket(Socket, Id);
@@ -56,7 +59,7 @@ namespace SocketCmdlets.Commands
             {
                 if (VerboseEnabled)
                 {
-                    WriteVerbose($"Waiting for a connection on {(listener.LocalPath ?? NetSocket.Format(listener.LocalEndPoint))} (socket {listener.Id}{(TimeoutSec > 0 ? $", timeout {TimeoutSec} s" : string.Empty)}).");
+                    WriteVerbose($"Waiting for a connection on {(listener.LocalPath ?? NetSocket.Format(listener.LocalEndPoint))} (socket {listener.Id}{(TimeoutSec > 0 ? $", timeout {Seconds(TimeoutSec)}" : string.Empty)}).");
                 }
 
                 NetSocket peer = null;
@@ -67,10 +70,25 @@ namespace SocketCmdlets.Commands
                     return;
                 }
 
+                System.Exception failure = null;
                 if (!Try(() => peer = Own(listener.Accept(TimeoutFor(listener, TimeoutSec, send: false), StopToken)), listener,
                     $"accept a connection on {(listener.LocalPath ?? NetSocket.Format(listener.LocalEndPoint))} (socket {listener.Id})", SocketOperation.Accept,
-                    quiet: e => Continuous.IsPresent && e is InvalidSocketStateException && listener.State == SocketState.Closed))
+                    quiet: e => (failure = e) is InvalidSocketStateException && Continuous.IsPresent && listener.State == SocketState.Closed))
                 {
+                    if (Continuous.IsPresent && failure is System.Net.Sockets.SocketException && listener.State != SocketState.Closed)
+                    {
+                        // A failed accept (out of descriptors under a burst, a client gone before it was taken) was
+                        // reported; the server goes on after a short pause, so a lasting failure does not spin.
+                        StopToken.WaitHandle.WaitOne(AcceptRetryMilliseconds);
+                        if (StopToken.IsCancellationRequested)
+                        {
+                            throw new PipelineStoppedException();
+                        }
+
+                        accepted--;
+                        continue;
+                    }
+
                     return;
                 }
 

@@ -66,8 +66,8 @@ namespace SocketCmdlets.Commands
 
         /// <summary>Seconds to wait for data each time none is there; 0 (the default) waits without limit.</summary>
         [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int TimeoutSec { get; set; }
+        [ValidateRange(0.0, (double)int.MaxValue)]
+        public double TimeoutSec { get; set; }
 
         /// <summary>The longest record -Line or -Delimiter accepts, in bytes (1 MiB by default).</summary>
         [Parameter]
@@ -125,6 +125,12 @@ namespace SocketCmdlets.Commands
             {
                 _outFile = GetUnresolvedProviderPathFromPSPath(OutFile);
                 string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_outFile));
+                if (Directory.Exists(_outFile))
+                {
+                    ThrowTerminatingError(ErrorFactory.Create(new IOException($"'{_outFile}' is a directory."),
+                        "PathIsDirectory", ErrorCategory.InvalidArgument, OutFile, $"Cannot write '{OutFile}': it is a directory. Give a file path for -OutFile."));
+                }
+
                 if (!Directory.Exists(folder))
                 {
                     ThrowTerminatingError(ErrorFactory.Create(new DirectoryNotFoundException($"The folder '{folder}' does not exist."),
@@ -144,10 +150,11 @@ namespace SocketCmdlets.Commands
             string from = Peer(socket);
             if (VerboseEnabled)
             {
-                WriteVerbose($"Waiting for data from {from}{(TimeoutSec > 0 ? $", timeout {TimeoutSec} s" : string.Empty)}.");
+                WriteVerbose($"Waiting for data from {from}{(TimeoutSec > 0 ? $", timeout {Seconds(TimeoutSec)}" : string.Empty)}.");
             }
 
             long before = socket.BytesReceived;
+            bool endedBefore = socket.EndOfStream;
             TimeSpan timeout = TimeoutFor(socket, TimeoutSec, send: false);
             int count = ToEnd.IsPresent ? -1 : Count;
             if (socket.Protocol == SocketProtocol.Udp)
@@ -204,6 +211,22 @@ namespace SocketCmdlets.Commands
                 }
             }, socket, $"receive from {from}", SocketOperation.Receive);
 
+            if (!endedBefore && socket.EndOfStream && socket.TlsTruncated)
+            {
+                // A TLS stream cut without close_notify is never a silent clean end: an error where the whole stream
+                // was asked for (-ToEnd), a warning otherwise.
+                const string cut = "the TLS stream ended without the peer's close_notify: the connection was cut, so what arrived may be incomplete.";
+                if (ToEnd.IsPresent)
+                {
+                    WriteError(ErrorFactory.Create(new TlsTruncatedException(socket, null), "TlsTruncated", ErrorCategory.ProtocolError, socket,
+                        $"Could not receive from {from} to the end: {cut} Treat the data as incomplete."));
+                }
+                else
+                {
+                    WriteWarning($"Socket {socket.Id}: {cut}");
+                }
+            }
+
             if (VerboseEnabled)
             {
                 WriteVerbose($"Received {socket.BytesReceived - before} bytes from {from}{(socket.EndOfStream ? "; the peer has closed its side (end of stream)" : string.Empty)}.");
@@ -235,13 +258,12 @@ namespace SocketCmdlets.Commands
         {
             long limit = IsBound(nameof(ByteCount)) ? ByteCount : -1;
             var progress = new ProgressReporter(this, $"Receiving {System.IO.Path.GetFileName(_outFile)} from {NetSocket.Format(socket.RemoteEndPoint)}", Math.Max(0, limit));
-            using (var file = new FileStream(_outFile, FileMode.Create, FileAccess.Write, FileShare.Read, 1, FileOptions.SequentialScan))
+            // The file is created (or truncated) only once there is something to write, or at a clean end of stream.
+            long received = socket.ReceiveTo(() => new FileStream(_outFile, FileMode.Create, FileAccess.Write, FileShare.Read, 1, FileOptions.SequentialScan),
+                limit, timeout, StopToken, progress.Report);
+            if (limit > 0 && received < limit)
             {
-                long received = socket.ReceiveTo(file, limit, timeout, StopToken, progress.Report);
-                if (limit > 0 && received < limit)
-                {
-                    WriteWarning($"The peer closed the connection after {received} of {limit} bytes.");
-                }
+                WriteWarning($"The peer closed the connection after {received} of {limit} bytes.");
             }
 
             progress.Complete();

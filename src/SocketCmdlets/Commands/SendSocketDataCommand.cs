@@ -97,8 +97,8 @@ namespace SocketCmdlets.Commands
 
         /// <summary>Seconds to wait while the peer does not read (its receive window is full); 0 (the default) waits without limit.</summary>
         [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int TimeoutSec { get; set; }
+        [ValidateRange(0.0, (double)int.MaxValue)]
+        public double TimeoutSec { get; set; }
 
         /// <summary>Writes the socket to the pipeline after sending.</summary>
         [Parameter]
@@ -170,7 +170,7 @@ namespace SocketCmdlets.Commands
 
             if (_buffer == null)
             {
-                _buffer = new SendBuffer(socket, TimeoutFor(socket, TimeoutSec, send: true), StopToken);
+                _buffer = new SendBuffer(socket, TimeoutFor(socket, TimeoutSec, send: true), StopToken, FlowDelayMilliseconds);
                 _pendingSince = socket.BytesSent;
             }
 
@@ -425,6 +425,41 @@ namespace SocketCmdlets.Commands
             {
                 buffer.Dispose();
             }
+        }
+
+        /// <summary>
+        /// How long gathered data waits for more before it is sent: piped data flows while the pipeline runs (a reply
+        /// reaches the peer within milliseconds), and is gathered only while more keeps coming.
+        /// </summary>
+        private const int FlowDelayMilliseconds = 1;
+
+        /// <summary>
+        /// Runs even when EndProcessing does not: what was handed over before a command earlier in the pipeline failed
+        /// is still sent (not after Ctrl+C).
+        /// </summary>
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && _buffer != null)
+            {
+                try
+                {
+                    if (!StopToken.IsCancellationRequested)
+                    {
+                        _buffer.Flush();
+                    }
+                }
+                catch (Exception e) when (ErrorFactory.IsExpected(e) || e is OperationCanceledException)
+                {
+                    // No error can be written once the pipeline has ended; the socket's BytesSent tells what went.
+                }
+                finally
+                {
+                    _buffer.Dispose();
+                    _buffer = null;
+                }
+            }
+
+            base.Dispose(disposing);
         }
 
         private void Fail(NetSocket socket)

@@ -83,13 +83,13 @@ namespace SocketCmdlets.Commands
 
         /// <summary>The receive timeout, in seconds, that Receive-SocketData and Receive-SocketConnection use on this socket when -TimeoutSec is not given; 0 means none.</summary>
         [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int ReceiveTimeoutSec { get; set; }
+        [ValidateRange(0.0, (double)int.MaxValue)]
+        public double ReceiveTimeoutSec { get; set; }
 
         /// <summary>The send timeout, in seconds, that Send-SocketData uses on this socket when -TimeoutSec is not given; 0 means none.</summary>
         [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int SendTimeoutSec { get; set; }
+        [ValidateRange(0.0, (double)int.MaxValue)]
+        public double SendTimeoutSec { get; set; }
 
         /// <summary>Writes the socket to the pipeline after changing it.</summary>
         [Parameter]

@@ -30,8 +30,8 @@ namespace SocketCmdlets.Commands
 
         /// <summary>Seconds to wait for a socket to become ready; 0 or none waits without limit. On timeout nothing is written.</summary>
         [Parameter]
-        [ValidateRange(0, int.MaxValue)]
-        public int TimeoutSec { get; set; }
+        [ValidateRange(0.0, (double)int.MaxValue)]
+        public double TimeoutSec { get; set; }
 
         /// <summary>Checks once without waiting.</summary>
         [Parameter]
@@ -56,7 +56,7 @@ namespace SocketCmdlets.Commands
 
             if (VerboseEnabled)
             {
-                WriteVerbose($"Waiting until {(Write.IsPresent && !Read.IsPresent ? "writable" : Write.IsPresent ? "readable or writable" : "readable")}: sockets {string.Join(", ", _sockets.ConvertAll(s => s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)))}{(TimeoutSec > 0 ? $" (timeout {TimeoutSec} s)" : string.Empty)}.");
+                WriteVerbose($"Waiting until {(Write.IsPresent && !Read.IsPresent ? "writable" : Write.IsPresent ? "readable or writable" : "readable")}: sockets {string.Join(", ", _sockets.ConvertAll(s => s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)))}{(TimeoutSec > 0 ? $" (timeout {Seconds(TimeoutSec)})" : string.Empty)}.");
             }
 
             System.TimeSpan timeout = Poll.IsPresent ? System.TimeSpan.Zero : ToTimeout(TimeoutSec);
