@@ -390,6 +390,9 @@ namespace SocketCmdlets
             catch (OperationCanceledException)
             {
                 Observe(write);
+
+                // A record is half sent: a close_notify after it would be garbage, so none is said.
+                _closeNotifySent = true;
                 Close();
                 throw;
             }
@@ -411,6 +414,7 @@ namespace SocketCmdlets
             if (!done)
             {
                 Observe(write);
+                _closeNotifySent = true;
                 Close();
                 throw new SocketTimeoutException(SocketOperation.Send, deadline.Timeout, ToString() + "; a TLS connection cannot go on after a partial write, so it was closed");
             }

@@ -28,6 +28,18 @@ namespace SocketCmdlets
             _sendTurn.Enter(timeout, cancellationToken, t => new SocketTimeoutException(SocketOperation.Send, t, ToString(),
                 "its turn did not come (another call on this socket was sending all that time)"));
 
+        /// <summary>For tests: takes and gives back the receive turn; false when another thread holds it.</summary>
+        internal bool TryReceiveTurnForTest()
+        {
+            if (!_receiveTurn.TryEnter(out Turn.Held held))
+            {
+                return false;
+            }
+
+            held.Dispose();
+            return true;
+        }
+
         /// <summary>
         /// Takes both turns, receive then send, for an exchange (a request and its reply) that no other call may split.
         /// </summary>
@@ -89,6 +101,9 @@ namespace SocketCmdlets
 
         /// <summary>Bytes received from the network but not yet handed out.</summary>
         public int PendingBytes => _pendingEnd - _pendingStart;
+
+        /// <summary>The size of the receive buffer the socket holds now (0: none), for tests of what a waiting call holds.</summary>
+        internal int ReceiveBufferCapacity => _receiveBuffer?.Length ?? 0;
 
         /// <summary>Sends all of <paramref name="count"/> bytes; a partial send is continued, never dropped.</summary>
         [MethodImpl(HotPath.Optimize)]

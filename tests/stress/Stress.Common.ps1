@@ -96,7 +96,7 @@ function Get-KnownErrorId {
         'DatagramTooLarge', 'AddressInUse', 'PathTooLong', 'NotSupported', 'CertificateValidationFailed',
         'TlsHandshakeFailed', 'CertificateLoadFailed', 'FileNotFound', 'AccessDenied', 'FileError', 'InvalidArgument',
         'SocketError', 'ConnectionRefused', 'HostNotFound', 'AddressNotAvailable', 'AddressFamilyMismatch',
-        'ConnectionReset', 'NetworkUnreachable',
+        'ConnectionReset', 'NetworkUnreachable', 'PathIsDirectory', 'DescriptorsExhausted', 'TlsTruncated',
         # ErrorFactory.SocketNotFound and the cmdlets' own checks.
         'SocketNotFound', 'ConflictingParameters', 'ByteCountTooLarge', 'SocketOrDataRequired', 'DataIsSocket',
         'InvalidWildcardPattern', 'NoReply',
