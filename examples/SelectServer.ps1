@@ -3,7 +3,8 @@
     A single-threaded server that serves several clients at once with Wait-Socket (select/poll).
 .DESCRIPTION
     One loop waits until the listener or any client is readable: a readable listener has a pending connection,
-    a readable client has a line (or has closed). Each line is answered with its upper-case form. The script also
+    a readable client has data (or has closed); Receive-SocketData -Available takes its whole lines without waiting
+    for the rest of a partial one. Each line is answered with its upper-case form. The script also
     starts -Clients clients in the same thread, so it runs on its own; the loop is bounded in rounds and time.
 .EXAMPLE
     ./examples/SelectServer.ps1 -Clients 5
@@ -33,15 +34,17 @@ while ($served -lt $Clients -and (Get-Date) -lt $deadline) {
             $peers.Add(($listener | Receive-SocketConnection))
             continue
         }
-        $line = $ready | Receive-SocketData -Line
-        if ($null -eq $line) {
+        # -Available takes the whole lines that have arrived and returns at once: a client that sent half a line
+        # never holds up the others.
+        foreach ($line in @($ready | Receive-SocketData -Line -Available)) {
+            $line.ToUpperInvariant() | Send-SocketData -Socket $ready -AppendNewLine
+        }
+        if ($ready.EndOfStream) {
             # End of stream: this client is done.
             $ready | Close-Socket
             $null = $peers.Remove($ready)
             $served++
-            continue
         }
-        $line.ToUpperInvariant() | Send-SocketData -Socket $ready -AppendNewLine
     }
 }
 

@@ -35,7 +35,10 @@ namespace SocketCmdlets
         public bool TlsTruncated { get; private set; }
 
         /// <summary>True once traffic is protected by TLS.</summary>
-        public bool IsEncrypted => _tls != null;
+        public bool IsEncrypted => _encrypted;
+
+        // Set with _tls: a bool, so plain sockets never touch a member typed by the TLS assembly.
+        private volatile bool _encrypted;
 
         /// <summary>The negotiated TLS version, once encrypted.</summary>
         public SslProtocols? TlsProtocol { get; private set; }
@@ -189,6 +192,7 @@ namespace SocketCmdlets
             }
 
             _tls = tls;
+            _encrypted = true;
             IsTlsServer = options.IsServer;
             TlsProtocol = tls.SslProtocol;
             CipherSuite = TlsReflection.CipherSuite(tls);
@@ -328,7 +332,7 @@ namespace SocketCmdlets
         /// </summary>
         internal bool TlsReceiveReady()
         {
-            if (_tlsEnd > _tlsStart || EndOfStream)
+            if (PendingBytes > 0 || _tlsEnd > _tlsStart || EndOfStream)
             {
                 return true;
             }
@@ -352,7 +356,35 @@ namespace SocketCmdlets
                 }
 
                 StartTlsRead();
-                return _tlsRead.IsCompleted;
+                Task<int> started = _tlsRead;
+                if (!started.IsCompleted && RawReadable())
+                {
+                    // Bytes are there to decrypt: give the read a moment, so a poll (a zero timeout) sees them.
+                    try
+                    {
+                        started.Wait(TlsDecryptWaitMilliseconds);
+                    }
+                    catch (AggregateException)
+                    {
+                        // A failed read is ready too: the next receive reports it.
+                    }
+                }
+
+                return started.IsCompleted;
+            }
+        }
+
+        private const int TlsDecryptWaitMilliseconds = 20;
+
+        private bool RawReadable()
+        {
+            try
+            {
+                return _socket.Poll(0, System.Net.Sockets.SelectMode.SelectRead);
+            }
+            catch (Exception e) when (e is ObjectDisposedException || e is System.Net.Sockets.SocketException)
+            {
+                return true;
             }
         }
 

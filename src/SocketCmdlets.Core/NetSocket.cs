@@ -556,9 +556,11 @@ namespace SocketCmdlets
                 RequireState("shut down sending", "a half-close needs a connected socket.", SocketState.Connected, SocketState.HalfClosed);
             }
 
-            if (_state == SocketState.Connected)
+            if (_state == SocketState.Connected && IsEncrypted)
             {
-                // TLS says close_notify before the connection closes or half-closes (bounded, outside the lock).
+                // TLS says close_notify before the connection closes or half-closes (bounded, outside the lock). A plain
+                // socket never reaches the TLS code, which would load the TLS assembly (impossible when the process is
+                // out of descriptors, the moment a server most needs to close sockets).
                 ShutdownTls();
             }
 
@@ -592,7 +594,11 @@ namespace SocketCmdlets
                 // The receive buffer is left alone: a receive on another thread may still be using it; it goes with the object.
                 SocketState before = _state;
                 _state = SocketState.Closed;
-                DisposeTls();
+                if (_encrypted)
+                {
+                    DisposeTls();
+                }
+
                 _socket.Dispose();
                 SocketRegistry.Remove(this);
                 if (_boundPath && (before == SocketState.Bound || before == SocketState.Listening))

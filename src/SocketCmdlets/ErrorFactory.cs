@@ -11,9 +11,15 @@ namespace SocketCmdlets.Commands
     /// </summary>
     internal static class ErrorFactory
     {
+        /// <summary>
+        /// An error record. With a <paramref name="message"/> (what was tried, where, what to do), the record's exception
+        /// carries that message, so <c>catch { $_.Exception.Message }</c> reads what the console shows; the engine's or
+        /// system's own exception stays as its InnerException.
+        /// </summary>
         public static ErrorRecord Create(Exception exception, string errorId, ErrorCategory category, object target, string message = null)
         {
-            var record = new ErrorRecord(exception, errorId, category, target);
+            Exception carried = message == null || message == exception.Message ? exception : new SocketCommandException(message, errorId, exception);
+            var record = new ErrorRecord(carried, errorId, category, target);
             if (message != null)
             {
                 record.ErrorDetails = new ErrorDetails(message);
@@ -40,12 +46,9 @@ namespace SocketCmdlets.Commands
         {
             ErrorRecord record = Map(e, target, attempt, operation);
             string facts = Facts(e);
-            if (facts.Length > 0)
-            {
-                record.ErrorDetails = new ErrorDetails((record.ErrorDetails?.Message ?? e.Message) + facts);
-            }
-
-            return record;
+            return facts.Length == 0
+                ? record
+                : Create(e, record.FullyQualifiedErrorId, record.CategoryInfo.Category, record.TargetObject, (record.ErrorDetails?.Message ?? e.Message) + facts);
         }
 
         /// <summary>What became of the bytes of a failed transfer, as sentences to add to its message (or empty).</summary>
@@ -208,5 +211,22 @@ namespace SocketCmdlets.Commands
                 default: return "Check that the peer sends, or raise -TimeoutSec.";
             }
         }
+    }
+
+    /// <summary>
+    /// The exception of every error record the module writes with a message of its own: the message says what was tried,
+    /// where, why it failed and what to do; <see cref="Exception.InnerException"/> is the engine's or the system's
+    /// exception (a SocketException with its error code, a TimeoutException, ...).
+    /// </summary>
+    public sealed class SocketCommandException : Exception
+    {
+        public SocketCommandException(string message, string errorId, Exception inner)
+            : base(message, inner)
+        {
+            ErrorId = errorId;
+        }
+
+        /// <summary>The stable error id, as in the record's FullyQualifiedErrorId.</summary>
+        public string ErrorId { get; }
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Management.Automation;
 
 namespace SocketCmdlets.Commands
@@ -36,11 +37,24 @@ namespace SocketCmdlets.Commands
         [ValidateNotNullOrEmpty]
         public string Name { get; set; }
 
+        /// <summary>
+        /// Seconds without a new connection after which the call ends quietly (no error): "serve until idle". It
+        /// cannot be combined with -TimeoutSec, whose passing is an error.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(0.0, (double)int.MaxValue)]
+        public double IdleTimeoutSec { get; set; }
+
         protected override void BeginProcessing()
         {
             if (Continuous.IsPresent && IsBound(nameof(Count)))
             {
                 ThrowParameterError("ConflictingParameters", "Use -Count or -Continuous, not both.");
+            }
+
+            if (IsBound(nameof(IdleTimeoutSec)) && IsBound(nameof(TimeoutSec)))
+            {
+                ThrowParameterError("ConflictingParameters", "Use -TimeoutSec (a wait that passes is an error) or -IdleTimeoutSec (it ends the output quietly), not both.");
             }
         }
 
@@ -71,9 +85,11 @@ namespace SocketCmdlets.Commands
                 }
 
                 System.Exception failure = null;
-                if (!Try(() => peer = Own(listener.Accept(TimeoutFor(listener, TimeoutSec, send: false), StopToken)), listener,
+                TimeSpan timeout = IsBound(nameof(IdleTimeoutSec)) ? ToTimeout(IdleTimeoutSec) : TimeoutFor(listener, TimeoutSec, send: false);
+                if (!Try(() => peer = Own(listener.Accept(timeout, StopToken)), listener,
                     $"accept a connection on {(listener.LocalPath ?? NetSocket.Format(listener.LocalEndPoint))} (socket {listener.Id})", SocketOperation.Accept,
-                    quiet: e => (failure = e) is InvalidSocketStateException && Continuous.IsPresent && listener.State == SocketState.Closed))
+                    quiet: e => ((failure = e) is InvalidSocketStateException && Continuous.IsPresent && listener.State == SocketState.Closed)
+                        || (e is SocketTimeoutException && IsBound(nameof(IdleTimeoutSec)))))
                 {
                     if (Continuous.IsPresent && failure is System.Net.Sockets.SocketException && listener.State != SocketState.Closed)
                     {

@@ -69,6 +69,21 @@ namespace SocketCmdlets.Commands
         [ValidateRange(0.0, (double)int.MaxValue)]
         public double TimeoutSec { get; set; }
 
+        /// <summary>
+        /// Seconds without data after which the call ends quietly (no error): "serve until idle". Like -TimeoutSec, it
+        /// applies to each wait; it cannot be combined with -TimeoutSec.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(0.0, (double)int.MaxValue)]
+        public double IdleTimeoutSec { get; set; }
+
+        /// <summary>
+        /// Takes only what has already arrived (whole records with -Line or -Delimiter) and returns at once, with nothing
+        /// when nothing is there: for select() loops (Wait-Socket) that must not block on one slow client.
+        /// </summary>
+        [Parameter]
+        public SwitchParameter Available { get; set; }
+
         /// <summary>The longest record -Line or -Delimiter accepts, in bytes (1 MiB by default).</summary>
         [Parameter]
         [ValidateRange(1, int.MaxValue / 2)]
@@ -94,6 +109,16 @@ namespace SocketCmdlets.Commands
             if (IsBound(nameof(Count)) && ToEnd.IsPresent)
             {
                 ThrowParameterError("ConflictingParameters", "Use -Count or -ToEnd, not both.");
+            }
+
+            if (IsBound(nameof(IdleTimeoutSec)) && IsBound(nameof(TimeoutSec)))
+            {
+                ThrowParameterError("ConflictingParameters", "Use -TimeoutSec (a wait that passes is an error) or -IdleTimeoutSec (it ends the output quietly), not both.");
+            }
+
+            if (Available.IsPresent && (IsBound(nameof(TimeoutSec)) || IsBound(nameof(IdleTimeoutSec)) || ToEnd.IsPresent || IsBound(nameof(ByteCount)) || OutFile != null))
+            {
+                ThrowParameterError("ConflictingParameters", "-Available takes what has already arrived without waiting; it does not combine with -TimeoutSec, -IdleTimeoutSec, -ToEnd, -ByteCount or -OutFile.");
             }
 
             if (IsBound(nameof(ByteCount)) && (Records || ToEnd.IsPresent || IsBound(nameof(Count))))
@@ -155,8 +180,11 @@ namespace SocketCmdlets.Commands
 
             long before = socket.BytesReceived;
             bool endedBefore = socket.EndOfStream;
-            TimeSpan timeout = TimeoutFor(socket, TimeoutSec, send: false);
-            int count = ToEnd.IsPresent ? -1 : Count;
+            // -Available looks once (a zero timeout) and takes all that is there; -IdleTimeoutSec waits like
+            // -TimeoutSec. Either way a wait that passes ends the output quietly.
+            bool quietTimeout = Available.IsPresent || IsBound(nameof(IdleTimeoutSec));
+            TimeSpan timeout = Available.IsPresent ? TimeSpan.Zero : IsBound(nameof(IdleTimeoutSec)) ? ToTimeout(IdleTimeoutSec) : TimeoutFor(socket, TimeoutSec, send: false);
+            int count = ToEnd.IsPresent || (Available.IsPresent && !IsBound(nameof(Count))) ? -1 : Count;
             if (socket.Protocol == SocketProtocol.Udp)
             {
                 ReceiveDatagrams(socket, count, timeout);
@@ -209,7 +237,8 @@ namespace SocketCmdlets.Commands
                 {
                     socket.ReceiveTextChunks(Encoding, count, timeout, StopToken, WriteText);
                 }
-            }, socket, $"receive from {from}", SocketOperation.Receive);
+            }, socket, $"receive from {from}", SocketOperation.Receive,
+                quiet: e => quietTimeout && e is SocketTimeoutException t && t.Operation == SocketOperation.Receive && TransferFacts.Get(e, TransferFacts.BytesKept) == null);
 
             if (!endedBefore && socket.EndOfStream && socket.TlsTruncated)
             {
