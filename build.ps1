@@ -108,7 +108,8 @@ function Write-StagedManifest {
     $changelog = Get-Content -Raw (Join-Path $Root 'CHANGELOG.md')
     $match = [regex]::Match($changelog, "(?ms)^## \[$([regex]::Escape($version))\][^\n]*\n(.*?)(?=^## \[|\z)")
     if (-not $match.Success) { throw "CHANGELOG.md has no section for version $version." }
-    $notes = $match.Groups[1].Value.Trim() -replace "'", "''"
+    # Quotes doubled for the single-quoted string; dollars doubled because the text is a -replace substitution.
+    $notes = ($match.Groups[1].Value.Trim() -replace "'", "''").Replace('$', '$$')
     $manifest = $manifest -replace "ReleaseNotes\s*=\s*''", "ReleaseNotes = '$notes'"
     Set-Content -Path $Destination -Value $manifest -Encoding utf8NoBOM
 }

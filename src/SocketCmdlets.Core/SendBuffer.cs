@@ -6,42 +6,55 @@ using System.Threading;
 namespace SocketCmdlets
 {
     /// <summary>
-    /// Gathers many small pieces (strings, single bytes, small arrays) into 1 MiB sends, so a long pipeline costs one
-    /// system call per megabyte rather than one per item. Large arrays go straight to the socket without a copy.
-    /// With a flush delay, what was gathered is also sent by a timer that delay after the first unsent piece, so data
-    /// flows while the pipeline runs (a reply reaches the peer within milliseconds), and gathering happens only while
-    /// input keeps coming. A failure of such a send is thrown by the next call on the buffer.
+    /// Gathers small pieces (strings, single bytes, small arrays) into larger sends, so a long pipeline costs few system
+    /// calls rather than one per item. Large arrays go straight to the socket without a copy.
+    /// <para>
+    /// In the background mode (Send-SocketData) a piece is handed to a sender on the thread pool as soon as it is
+    /// complete (<see cref="EndOfInput"/>): a reply reaches the peer at once, and while that sender is busy with one
+    /// send, the pieces that keep coming gather for the next one (as a group commit does), so a fast stream is sent in
+    /// large writes and a slow one without delay. Two buffers take turns: one gathers while the other is sent. A
+    /// failure of a background send is thrown by the next call on the buffer. Otherwise (Invoke-SocketRequest) only
+    /// <see cref="Flush"/> and a full buffer send.
+    /// </para>
     /// </summary>
     public sealed class SendBuffer : IDisposable
     {
+        /// <summary>The largest gathered send.</summary>
+        private const int MaxBuffer = BufferPool.ChunkSize;
+
+        private const int FirstBuffer = 4096;
+
         private readonly object _sync = new object();
         private readonly NetSocket _socket;
         private readonly TimeSpan _timeout;
         private readonly CancellationToken _cancellationToken;
-        private readonly int _flushDelayMilliseconds;
-        private Timer _timer;
-        private bool _armed;
+        private readonly bool _background;
+        private readonly WaitCallback _drain;
+        private byte[] _buffer;
+        private byte[] _spare;
+        private int _length;
+        private bool _sending;
         private bool _disposed;
         private ExceptionDispatchInfo _failure;
-        private byte[] _buffer;
-        private int _length;
 
         /// <summary>
-        /// A buffer for <paramref name="socket"/>. With <paramref name="flushDelayMilliseconds"/> above 0, gathered bytes
-        /// are sent that long after the first of them at the latest; with 0 only <see cref="Flush"/> and a full buffer send.
+        /// A buffer for <paramref name="socket"/>. With <paramref name="background"/>, each piece marked complete with
+        /// <see cref="EndOfInput"/> is sent by a background sender without waiting for more; without it, only
+        /// <see cref="Flush"/> and a full buffer send.
         /// </summary>
-        public SendBuffer(NetSocket socket, TimeSpan timeout, CancellationToken cancellationToken, int flushDelayMilliseconds = 0)
+        public SendBuffer(NetSocket socket, TimeSpan timeout, CancellationToken cancellationToken, bool background = false)
         {
             _socket = socket ?? throw new ArgumentNullException(nameof(socket));
             _timeout = timeout;
             _cancellationToken = cancellationToken;
-            _flushDelayMilliseconds = Math.Max(0, flushDelayMilliseconds);
+            _background = background;
+            _drain = Drain;
         }
 
         /// <summary>The socket this buffer sends to.</summary>
         public NetSocket Socket => _socket;
 
-        /// <summary>Bytes gathered and not yet sent.</summary>
+        /// <summary>Bytes gathered and not yet sent (not counting a background send under way).</summary>
         public int Buffered => _length;
 
         /// <summary>Adds text, encoded with <paramref name="encoding"/> (never with a byte-order mark).</summary>
@@ -52,29 +65,21 @@ namespace SocketCmdlets
                 return;
             }
 
+            encoding = encoding ?? TextEncoding.Default;
             lock (_sync)
             {
                 ThrowIfFailed();
-                AppendCore(text, encoding);
-                Arm();
-            }
-        }
-
-        private void AppendCore(string text, Encoding encoding)
-        {
-            encoding = encoding ?? TextEncoding.Default;
-            EnsureBuffer();
-            if (encoding.GetMaxByteCount(text.Length) > _buffer.Length - _length && encoding.GetByteCount(text) > _buffer.Length - _length)
-            {
-                FlushCore();
-                if (encoding.GetByteCount(text) > _buffer.Length)
+                int most = encoding.GetMaxByteCount(text.Length);
+                int size = most <= MaxBuffer - _length ? most : encoding.GetByteCount(text);
+                if (size > MaxBuffer / 2)
                 {
-                    _socket.Send(encoding.GetBytes(text), _timeout, _cancellationToken);
+                    SendDirect(encoding.GetBytes(text));
                     return;
                 }
-            }
 
-            _length += encoding.GetBytes(text, 0, text.Length, _buffer, _length);
+                Reserve(size);
+                _length += encoding.GetBytes(text, 0, text.Length, _buffer, _length);
+            }
         }
 
         /// <summary>Adds bytes; an array of half a chunk or more is sent as it is, without a copy.</summary>
@@ -88,22 +93,15 @@ namespace SocketCmdlets
             lock (_sync)
             {
                 ThrowIfFailed();
-                if (data.Length >= BufferPool.ChunkSize / 2)
+                if (data.Length >= MaxBuffer / 2)
                 {
-                    FlushCore();
-                    _socket.Send(data, _timeout, _cancellationToken);
+                    SendDirect(data);
                     return;
                 }
 
-                EnsureBuffer();
-                if (data.Length > _buffer.Length - _length)
-                {
-                    FlushCore();
-                }
-
+                Reserve(data.Length);
                 Buffer.BlockCopy(data, 0, _buffer, _length, data.Length);
                 _length += data.Length;
-                Arm();
             }
         }
 
@@ -113,42 +111,103 @@ namespace SocketCmdlets
             lock (_sync)
             {
                 ThrowIfFailed();
-                EnsureBuffer();
-                if (_length == _buffer.Length)
-                {
-                    FlushCore();
-                }
-
+                Reserve(1);
                 _buffer[_length++] = value;
-                Arm();
             }
         }
 
-        /// <summary>Sends what has been gathered (and throws the failure of a timed send, if one failed).</summary>
+        /// <summary>
+        /// Marks the end of one piece of input (one piped object): in the background mode, what is gathered is handed to
+        /// the sender now, unless a send is under way (then it goes with the next one). A piece is sent whole: a line and
+        /// its line ending leave in one segment, not two (two small segments in a row meet Nagle's algorithm and the
+        /// peer's delayed acknowledgement).
+        /// </summary>
+        public void EndOfInput()
+        {
+            if (!_background)
+            {
+                return;
+            }
+
+            lock (_sync)
+            {
+                ThrowIfFailed();
+                if (_length > 0 && !_sending)
+                {
+                    _sending = true;
+                    ThreadPool.UnsafeQueueUserWorkItem(_drain, null);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Sends what has been gathered, after any background send under way, and throws the failure of a background
+        /// send if one failed.
+        /// </summary>
         public void Flush()
         {
             lock (_sync)
             {
                 ThrowIfFailed();
-                FlushCore();
+                WaitForSender();
+                SendGathered();
             }
         }
 
-        /// <summary>Stops the timer and returns the buffer to the pool; anything not flushed is dropped.</summary>
+        /// <summary>Stops using the buffer; anything not flushed is dropped (a background send under way completes).</summary>
         public void Dispose()
         {
             lock (_sync)
             {
                 _disposed = true;
-                _timer?.Dispose();
-                _timer = null;
-                BufferPool.Return(_buffer);
                 _buffer = null;
+                _spare = null;
                 _length = 0;
             }
         }
 
-        private void FlushCore()
+        /// <summary>Makes room for <paramref name="count"/> more bytes: grows the buffer, or sends what it holds.</summary>
+        private void Reserve(int count)
+        {
+            if (_buffer != null && _buffer.Length - _length >= count)
+            {
+                return;
+            }
+
+            if (_length + count <= MaxBuffer)
+            {
+                int size = Math.Max(FirstBuffer, _buffer?.Length ?? 0);
+                while (size < _length + count)
+                {
+                    size *= 2;
+                }
+
+                var bigger = new byte[Math.Min(size, MaxBuffer)];
+                if (_length > 0)
+                {
+                    Buffer.BlockCopy(_buffer, 0, bigger, 0, _length);
+                }
+
+                _buffer = bigger;
+                return;
+            }
+
+            // Full: what is gathered goes first, in order.
+            WaitForSender();
+            SendGathered();
+            Reserve(count);
+        }
+
+        /// <summary>Sends a large piece as it is, after everything gathered before it.</summary>
+        private void SendDirect(byte[] data)
+        {
+            WaitForSender();
+            SendGathered();
+            _socket.Send(data, _timeout, _cancellationToken);
+        }
+
+        /// <summary>Sends the gathered bytes on the calling thread; the caller holds the lock and no sender runs.</summary>
+        private void SendGathered()
         {
             if (_length == 0)
             {
@@ -160,55 +219,69 @@ namespace SocketCmdlets
             _socket.Send(_buffer, 0, length, _timeout, _cancellationToken);
         }
 
-        /// <summary>Starts the flush timer when bytes wait and it is not running.</summary>
-        private void Arm()
+        /// <summary>Waits (holding the lock between looks) until no background send is under way; Ctrl+C ends the wait.</summary>
+        private void WaitForSender()
         {
-            if (_flushDelayMilliseconds == 0 || _armed || _length == 0)
+            while (_sending)
             {
-                return;
+                _cancellationToken.ThrowIfCancellationRequested();
+                Monitor.Wait(_sync, Deadline.SliceMilliseconds);
             }
 
-            _armed = true;
-            if (_timer == null)
-            {
-                _timer = new Timer(OnTimer, null, _flushDelayMilliseconds, Timeout.Infinite);
-            }
-            else
-            {
-                _timer.Change(_flushDelayMilliseconds, Timeout.Infinite);
-            }
+            ThrowIfFailed();
         }
 
-        private void OnTimer(object state)
+        /// <summary>The background sender: sends what is gathered, again and again, until nothing is left.</summary>
+        private void Drain(object state)
         {
-            lock (_sync)
+            while (true)
             {
-                _armed = false;
-                if (_disposed || _failure != null)
+                byte[] sending;
+                int count;
+                lock (_sync)
                 {
-                    return;
+                    if (_disposed || _failure != null || _length == 0)
+                    {
+                        _sending = false;
+                        Monitor.PulseAll(_sync);
+                        return;
+                    }
+
+                    // The buffers take turns: the pipeline gathers into the spare while this one is sent.
+                    sending = _buffer;
+                    count = _length;
+                    _buffer = _spare != null && _spare.Length >= sending.Length ? _spare : new byte[sending.Length];
+                    _spare = null;
+                    _length = 0;
                 }
 
                 try
                 {
-                    FlushCore();
+                    _socket.Send(sending, 0, count, _timeout, _cancellationToken);
                 }
                 catch (Exception e)
                 {
-                    // Thrown by the next call on the pipeline thread, which reports it.
-                    _failure = ExceptionDispatchInfo.Capture(e);
+                    lock (_sync)
+                    {
+                        // Thrown by the next call on the pipeline thread, which reports it.
+                        _failure = ExceptionDispatchInfo.Capture(e);
+                        _sending = false;
+                        Monitor.PulseAll(_sync);
+                    }
+
+                    return;
+                }
+
+                lock (_sync)
+                {
+                    if (!_disposed)
+                    {
+                        _spare = sending;
+                    }
                 }
             }
         }
 
         private void ThrowIfFailed() => _failure?.Throw();
-
-        private void EnsureBuffer()
-        {
-            if (_buffer == null)
-            {
-                _buffer = BufferPool.Rent();
-            }
-        }
     }
 }

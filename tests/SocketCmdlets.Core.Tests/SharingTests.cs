@@ -304,12 +304,17 @@ namespace SocketCmdlets.Core.Tests
         }
 
         [Fact]
-        public void A_send_buffer_with_a_flush_delay_sends_without_being_flushed()
+        public void A_background_send_buffer_sends_each_whole_input_without_being_flushed()
         {
             using (var pair = Pair.Open())
-            using (var buffer = new SendBuffer(pair.Client, TestNet.Timeout, TestNet.Token, flushDelayMilliseconds: 1))
+            using (var buffer = new SendBuffer(pair.Client, TestNet.Timeout, TestNet.Token, background: true))
             {
-                buffer.Append("hello\n", null);
+                buffer.Append("hel", null);
+                buffer.Append("lo\n", null);
+                Thread.Sleep(100);
+                // Not before the input is whole.
+                Assert.Equal(0, pair.Client.BytesSent);
+                buffer.EndOfInput();
                 var got = new List<string>();
                 pair.Server.ReceiveRecords(null, "\n", true, 1, 100, TestNet.Timeout, TestNet.Token, (b, o, l) => got.Add(Encoding.ASCII.GetString(b, o, l)));
                 Assert.Equal(new[] { "hello" }, got);
@@ -317,10 +322,10 @@ namespace SocketCmdlets.Core.Tests
         }
 
         [Fact]
-        public void A_send_buffer_reports_the_failure_of_a_timed_send_on_its_next_call()
+        public void A_send_buffer_reports_the_failure_of_a_background_send_on_its_next_call()
         {
             using (var pair = Pair.Open())
-            using (var buffer = new SendBuffer(pair.Client, TestNet.Timeout, TestNet.Token, flushDelayMilliseconds: 1))
+            using (var buffer = new SendBuffer(pair.Client, TestNet.Timeout, TestNet.Token, background: true))
             {
                 pair.Server.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
                 pair.Server.Close();
@@ -332,6 +337,7 @@ namespace SocketCmdlets.Core.Tests
                     try
                     {
                         buffer.Append("data\n", null);
+                        buffer.EndOfInput();
                         Thread.Sleep(20);
                     }
                     catch (System.Net.Sockets.SocketException e)
@@ -341,6 +347,36 @@ namespace SocketCmdlets.Core.Tests
                 }
 
                 Assert.NotNull(failure);
+            }
+        }
+
+        [Fact]
+        public void A_background_send_buffer_keeps_the_order_of_a_fast_stream_with_large_pieces_among_small_ones()
+        {
+            using (var pair = Pair.Open())
+            {
+                var expected = new MemoryStream();
+                Task<byte[]> all = TestNet.Run(() =>
+                {
+                    var got = new MemoryStream();
+                    pair.Server.ReceiveTo(got, -1, TestNet.Timeout, TestNet.Token);
+                    return got.ToArray();
+                });
+                using (var buffer = new SendBuffer(pair.Client, TestNet.Timeout, TestNet.Token, background: true))
+                {
+                    for (int i = 0; i < 20000; i++)
+                    {
+                        byte[] piece = i % 5000 == 0 ? Bytes.Random(600_000, i) : Encoding.ASCII.GetBytes($"line {i}\n");
+                        expected.Write(piece, 0, piece.Length);
+                        buffer.Append(piece);
+                        buffer.EndOfInput();
+                    }
+
+                    buffer.Flush();
+                }
+
+                pair.Client.Close(CloseDirection.Send);
+                Assert.True(expected.ToArray().SequenceEqual(TestNet.Await(all)), "the bytes arrived out of order or incomplete");
             }
         }
 

@@ -170,7 +170,7 @@ namespace SocketCmdlets.Commands
 
             if (_buffer == null)
             {
-                _buffer = new SendBuffer(socket, TimeoutFor(socket, TimeoutSec, send: true), StopToken, FlowDelayMilliseconds);
+                _buffer = new SendBuffer(socket, TimeoutFor(socket, TimeoutSec, send: true), StopToken, background: true);
                 _pendingSince = socket.BytesSent;
             }
 
@@ -197,7 +197,11 @@ namespace SocketCmdlets.Commands
                     return;
                 }
 
-                ok = Try(() => Payload.Append(_buffer, data, Encoding, AppendNewLine.IsPresent ? NewLine : null), socket, $"send to {Peer(socket)}", SocketOperation.Send);
+                ok = Try(() =>
+                {
+                    Payload.Append(_buffer, data, Encoding, AppendNewLine.IsPresent ? NewLine : null);
+                    _buffer.EndOfInput();
+                }, socket, $"send to {Peer(socket)}", SocketOperation.Send);
             }
 
             if (!ok)
@@ -426,12 +430,6 @@ namespace SocketCmdlets.Commands
                 buffer.Dispose();
             }
         }
-
-        /// <summary>
-        /// How long gathered data waits for more before it is sent: piped data flows while the pipeline runs (a reply
-        /// reaches the peer within milliseconds), and is gathered only while more keeps coming.
-        /// </summary>
-        private const int FlowDelayMilliseconds = 1;
 
         /// <summary>
         /// Runs even when EndProcessing does not: what was handed over before a command earlier in the pipeline failed
