@@ -79,6 +79,32 @@ namespace SocketCmdlets
             }
         }
 
+        /// <summary>
+        /// True when <paramref name="encoding"/> carries <paramref name="text"/> unchanged: encoded and decoded again it is
+        /// the same text. ASCII turns '€' into '?', so a delimiter '€' would silently become '?'.
+        /// </summary>
+        public static bool CanCarry(Encoding encoding, string text)
+        {
+            if (string.IsNullOrEmpty(text))
+            {
+                return true;
+            }
+
+            encoding = encoding ?? Default;
+            try
+            {
+                return string.Equals(encoding.GetString(encoding.GetBytes(text)), text, StringComparison.Ordinal);
+            }
+            catch (EncoderFallbackException)
+            {
+                return false;
+            }
+            catch (DecoderFallbackException)
+            {
+                return false;
+            }
+        }
+
         /// <summary>The size in bytes of one code unit: 2 for UTF-16, 4 for UTF-32, else 1.</summary>
         public static int UnitSize(Encoding encoding)
         {

@@ -125,6 +125,12 @@ namespace SocketCmdlets.Commands
                 ThrowParameterError("ConflictingParameters", "-ComputerName and -Port go together: they name where a UDP datagram goes.");
             }
 
+            ErrorRecord unencodable = AppendNewLine.IsPresent ? RecordChecks.Unencodable(NewLine, nameof(NewLine), Encoding) : null;
+            if (unencodable != null)
+            {
+                ThrowTerminatingError(unencodable);
+            }
+
             if (Path != null)
             {
                 _path = ResolveFile(Path);
