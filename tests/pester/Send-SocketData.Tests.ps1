@@ -234,8 +234,9 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
         }
 
         AfterEach {
-            Remove-SecondPowerShell $job
+            # The writer first: its end releases a read that would otherwise hold the second PowerShell.
             $writer | Stop-TestProcess
+            Remove-SecondPowerShell $job
         }
 
         It 'reports PathIsDirectory (not FileNotFound) for a directory, before any socket call' {

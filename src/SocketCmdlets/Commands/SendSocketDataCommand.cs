@@ -1,6 +1,4 @@
 using System;
-using System.Collections;
-using System.IO;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Net;
