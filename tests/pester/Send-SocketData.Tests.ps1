@@ -228,14 +228,17 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
         BeforeEach {
             $job = $null
             $writer = $null
+            $fifo = $null
             $Small = @{ SendBufferSize = 65536 }
             $client | Set-SocketOption @Small
             $pair.Peer | Set-SocketOption -ReceiveBufferSize 65536
         }
 
         AfterEach {
-            # The writer first: its end releases a read that would otherwise hold the second PowerShell.
+            # The writer first: its end releases a read that would otherwise hold the second PowerShell; and a send
+            # still blocked opening a FIFO (as before the fix) is released by a writer that opens and closes it.
             $writer | Stop-TestProcess
+            if ($fifo -and $job -and -not $job.Handle.IsCompleted) { & timeout 2 sh -c ": > '$fifo'" }
             Remove-SecondPowerShell $job
         }
 
@@ -311,7 +314,7 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
                 $client.BytesSent | Should -Be 0
             } finally {
                 # Were the open still blocked (the old behaviour), a writer releases it so the runspace can go.
-                if (-not $job.Handle.IsCompleted) { & timeout 2 sh -c "echo x > '$fifo'" }
+                if (-not $job.Handle.IsCompleted) { & timeout 2 sh -c ": > '$fifo'" }
             }
         }
 
