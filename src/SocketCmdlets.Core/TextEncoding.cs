@@ -79,6 +79,32 @@ namespace SocketCmdlets
             }
         }
 
+        /// <summary>
+        /// True when <paramref name="encoding"/> carries <paramref name="text"/> unchanged: encoded and decoded again it is
+        /// the same text. ASCII turns '€' into '?', so a delimiter '€' would silently become '?'.
+        /// </summary>
+        public static bool CanCarry(Encoding encoding, string text)
+        {
+            if (string.IsNullOrEmpty(text))
+            {
+                return true;
+            }
+
+            encoding = encoding ?? Default;
+            try
+            {
+                return string.Equals(encoding.GetString(encoding.GetBytes(text)), text, StringComparison.Ordinal);
+            }
+            catch (EncoderFallbackException)
+            {
+                return false;
+            }
+            catch (DecoderFallbackException)
+            {
+                return false;
+            }
+        }
+
         /// <summary>The size in bytes of one code unit: 2 for UTF-16, 4 for UTF-32, else 1.</summary>
         public static int UnitSize(Encoding encoding)
         {
@@ -150,9 +176,11 @@ namespace SocketCmdlets
 
         private static int Utf8CompleteLength(byte[] buffer, int start, int count)
         {
-            // Look back at most three bytes for the lead byte of a sequence that is not complete yet.
+            // Only the start of a sequence that can still become a valid character is held back (at most three bytes):
+            // a byte that can never start one (0x80-0xBF alone, 0xC0, 0xC1, 0xF5-0xFF) or a lead followed by a byte it
+            // cannot take decodes now, as a replacement character, instead of waiting for bytes that cannot mend it.
             int end = start + count;
-            for (int back = 1; back <= Math.Min(4, count); back++)
+            for (int back = 1; back <= Math.Min(3, count); back++)
             {
                 byte b = buffer[end - back];
                 if ((b & 0xC0) == 0x80)
@@ -160,11 +188,33 @@ namespace SocketCmdlets
                     continue;
                 }
 
-                int needed = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
-                return needed > back ? count - back : count;
+                int needed = Utf8SequenceLength(b);
+                if (needed <= back)
+                {
+                    return count;
+                }
+
+                return back == 1 || Utf8CanFollow(b, buffer[end - back + 1]) ? count - back : count;
             }
 
             return count;
+        }
+
+        /// <summary>The length of the UTF-8 sequence a lead byte starts; 0 for a byte that starts none.</summary>
+        private static int Utf8SequenceLength(byte lead) =>
+            lead < 0x80 ? 1 : lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3 : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
+
+        /// <summary>True when <paramref name="second"/> may follow <paramref name="lead"/> (no overlong form, surrogate or code point over U+10FFFF).</summary>
+        private static bool Utf8CanFollow(byte lead, byte second)
+        {
+            switch (lead)
+            {
+                case 0xE0: return second >= 0xA0 && second <= 0xBF;
+                case 0xED: return second >= 0x80 && second <= 0x9F;
+                case 0xF0: return second >= 0x90 && second <= 0xBF;
+                case 0xF4: return second >= 0x80 && second <= 0x8F;
+                default: return second >= 0x80 && second <= 0xBF;
+            }
         }
 
         private static int Utf16CompleteLength(byte[] buffer, int start, int count, bool bigEndian)

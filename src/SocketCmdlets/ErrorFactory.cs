@@ -117,6 +117,8 @@ namespace SocketCmdlets.Commands
                 case UnauthorizedAccessException _:
                 case System.Security.SecurityException _:
                     return Create(e, "AccessDenied", ErrorCategory.PermissionDenied, target, prefix + e.Message);
+                case PathIsDirectoryException _:
+                    return Create(e, "PathIsDirectory", ErrorCategory.InvalidArgument, target, prefix + e.Message + " Name a file.");
                 case IOException _:
                     return Create(e, "FileError", ErrorCategory.WriteError, target, prefix + e.Message);
                 case ObjectDisposedException _:

@@ -1,64 +1,141 @@
 using System.Collections;
+using System.IO;
 using System.Management.Automation;
 using System.Text;
 
 namespace SocketCmdlets
 {
-    /// <summary>How objects from the pipeline become bytes on a stream socket (Send-SocketData, Invoke-SocketRequest).</summary>
+    /// <summary>
+    /// The one conversion of pipeline objects to bytes, shared by the stream path (Send-SocketData, Invoke-SocketRequest)
+    /// and the datagram path (Send-SocketData over UDP), so an object is the same bytes on either.
+    /// </summary>
+    /// <remarks>
+    /// Byte arrays and single bytes go as they are; strings, characters and character arrays are encoded (followed by
+    /// the line ending when one is given); a received datagram goes as its bytes; the items of a collection one level
+    /// deep are converted one by one and follow each other; anything else goes as its string form. Over a stream the
+    /// bytes of successive objects follow each other; over UDP the bytes of one object are one datagram.
+    /// </remarks>
     internal static class Payload
     {
+        /// <summary>Adds the bytes of <paramref name="data"/> to <paramref name="buffer"/>, which sends them on a stream.</summary>
+        public static void Append(SendBuffer buffer, object data, Encoding encoding, string newLine) =>
+            Walk(new BufferTarget(buffer), data, encoding, newLine, 0);
+
         /// <summary>
-        /// Adds <paramref name="data"/> to <paramref name="buffer"/>: byte arrays and single bytes as they are, strings and
-        /// characters encoded (followed by <paramref name="newLine"/> when it is not null), a datagram's bytes, the items
-        /// of a collection one level deep, and anything else as its string form.
+        /// The bytes of <paramref name="data"/> as one datagram, or null for null (nothing to send). An empty string or
+        /// an empty array makes an empty datagram.
         /// </summary>
-        public static void Append(SendBuffer buffer, object data, Encoding encoding, string newLine, int depth = 0)
+        public static byte[] ToDatagram(object data, Encoding encoding, string newLine)
+        {
+            object value = data is PSObject ps ? ps.BaseObject : data;
+            switch (value)
+            {
+                case null:
+                    return null;
+                case byte[] bytes:
+                    return bytes;
+                case SocketDatagram datagram:
+                    return datagram.Data;
+            }
+
+            var target = new DatagramTarget();
+            Walk(target, value, encoding, newLine, 0);
+            return target.ToArray();
+        }
+
+        private static void Walk<T>(T target, object data, Encoding encoding, string newLine, int depth)
+            where T : IPayloadTarget
         {
             switch (data)
             {
                 case null:
                     return;
                 case byte[] bytes:
-                    buffer.Append(bytes);
+                    target.Add(bytes);
                     return;
                 case byte single:
-                    buffer.Append(single);
+                    target.Add(single);
                     return;
                 case string text:
-                    AppendText(buffer, text, encoding, newLine);
+                    AddText(target, text, encoding, newLine);
                     return;
                 case char c:
-                    AppendText(buffer, c.ToString(), encoding, newLine);
+                    AddText(target, c.ToString(), encoding, newLine);
                     return;
                 case char[] chars:
-                    AppendText(buffer, new string(chars), encoding, newLine);
+                    AddText(target, new string(chars), encoding, newLine);
                     return;
                 case SocketDatagram datagram:
-                    buffer.Append(datagram.Data);
+                    target.Add(datagram.Data);
                     return;
                 case PSObject ps:
-                    Append(buffer, ps.BaseObject, encoding, newLine, depth);
+                    Walk(target, ps.BaseObject, encoding, newLine, depth);
                     return;
                 case IEnumerable items when depth == 0:
                     foreach (object item in items)
                     {
-                        Append(buffer, item, encoding, newLine, depth + 1);
+                        Walk(target, item, encoding, newLine, depth + 1);
                     }
 
                     return;
                 default:
-                    AppendText(buffer, LanguagePrimitives.ConvertTo<string>(data), encoding, newLine);
+                    AddText(target, LanguagePrimitives.ConvertTo<string>(data), encoding, newLine);
                     return;
             }
         }
 
-        private static void AppendText(SendBuffer buffer, string text, Encoding encoding, string newLine)
+        private static void AddText<T>(T target, string text, Encoding encoding, string newLine)
+            where T : IPayloadTarget
         {
-            buffer.Append(text, encoding);
+            target.Add(text, encoding);
             if (newLine != null)
             {
-                buffer.Append(newLine, encoding);
+                target.Add(newLine, encoding);
             }
+        }
+
+        private interface IPayloadTarget
+        {
+            void Add(byte[] bytes);
+
+            void Add(byte value);
+
+            void Add(string text, Encoding encoding);
+        }
+
+        /// <summary>A stream send: the bytes go to the socket's send buffer, which gathers small pieces.</summary>
+        private readonly struct BufferTarget : IPayloadTarget
+        {
+            private readonly SendBuffer _buffer;
+
+            public BufferTarget(SendBuffer buffer) => _buffer = buffer;
+
+            public void Add(byte[] bytes) => _buffer.Append(bytes);
+
+            public void Add(byte value) => _buffer.Append(value);
+
+            public void Add(string text, Encoding encoding) => _buffer.Append(text, encoding);
+        }
+
+        /// <summary>One datagram: the bytes are gathered in memory (a datagram is at most 64 KiB).</summary>
+        private sealed class DatagramTarget : IPayloadTarget
+        {
+            private readonly MemoryStream _bytes = new MemoryStream();
+
+            public void Add(byte[] bytes) => _bytes.Write(bytes, 0, bytes.Length);
+
+            public void Add(byte value) => _bytes.WriteByte(value);
+
+            public void Add(string text, Encoding encoding)
+            {
+                if (!string.IsNullOrEmpty(text))
+                {
+                    byte[] encoded = (encoding ?? TextEncoding.Default).GetBytes(text);
+                    _bytes.Write(encoded, 0, encoded.Length);
+                }
+            }
+
+            public byte[] ToArray() => _bytes.ToArray();
         }
     }
 }

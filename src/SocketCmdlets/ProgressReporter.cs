@@ -1,3 +1,4 @@
+using System;
 using System.Diagnostics;
 using System.Management.Automation;
 
@@ -38,13 +39,20 @@ namespace SocketCmdlets.Commands
             // A new record each time: hosts and jobs may keep the ones already written.
             var record = new ProgressRecord(_activityId, _activity, "Working");
             string rate = seconds > 0 ? $", {done / 1048576.0 / seconds:0.0} MiB/s" : string.Empty;
-            if (_total > 0)
+            if (_total > 0 && done > _total)
             {
-                record.PercentComplete = (int)(done * 100 / _total);
+                // A file that grows while it is sent: past its first length there is no end to show (PercentComplete
+                // over 100 would throw), so the bar stays full and says so.
+                record.PercentComplete = 100;
+                record.StatusDescription = $"{done / 1048576.0:0.0} MiB, more than the {_total / 1048576.0:0.0} MiB at the start{rate}";
+            }
+            else if (_total > 0)
+            {
+                record.PercentComplete = (int)Math.Max(0, Math.Min(100, done * 100 / _total));
                 record.StatusDescription = $"{done / 1048576.0:0.0} of {_total / 1048576.0:0.0} MiB{rate}";
                 if (seconds > 0 && done > 0)
                 {
-                    record.SecondsRemaining = (int)((_total - done) * seconds / done);
+                    record.SecondsRemaining = (int)Math.Min(int.MaxValue, (_total - done) * seconds / done);
                 }
             }
             else

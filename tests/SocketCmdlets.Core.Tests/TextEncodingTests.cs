@@ -34,6 +34,59 @@ namespace SocketCmdlets.Core.Tests
             Assert.Equal(bytes.Length, Complete(Encoding.UTF8, bytes, bytes.Length));
         }
 
+        [Theory]
+        [InlineData("FF")]
+        [InlineData("FE")]
+        [InlineData("C0")]
+        [InlineData("C1")]
+        [InlineData("F5")]
+        [InlineData("F8")]
+        [InlineData("80")]
+        [InlineData("BF BF BF")]
+        [InlineData("E0 80")]
+        [InlineData("E0 9F")]
+        [InlineData("ED A0")]
+        [InlineData("F0 80")]
+        [InlineData("F0 8F BF")]
+        [InlineData("F4 90")]
+        [InlineData("F4 90 80")]
+        [InlineData("E2 41")]
+        public void UTF8_bytes_that_can_never_become_a_character_are_not_held_back(string tail)
+        {
+            byte[] bytes = Bytes("41 " + tail);
+            Assert.Equal(bytes.Length, Complete(TextEncoding.Default, bytes, bytes.Length));
+            Assert.Equal(bytes.Length - 1, TextEncoding.CompleteLength(TextEncoding.Default, bytes, 1, bytes.Length - 1));
+        }
+
+        [Theory]
+        [InlineData("C2", 1)]
+        [InlineData("DF", 1)]
+        [InlineData("E0 A0", 2)]
+        [InlineData("ED 9F", 2)]
+        [InlineData("EF BF", 2)]
+        [InlineData("F0 90", 2)]
+        [InlineData("F0 90 80", 3)]
+        [InlineData("F4 8F BF", 3)]
+        [InlineData("F3", 1)]
+        public void UTF8_the_start_of_a_valid_character_is_held_back(string tail, int held)
+        {
+            byte[] bytes = Bytes("41 " + tail);
+            Assert.Equal(bytes.Length - held, Complete(TextEncoding.Default, bytes, bytes.Length));
+        }
+
+        [Fact]
+        public void UTF8_a_single_byte_is_held_back_only_when_it_starts_a_valid_sequence()
+        {
+            for (int b = 0; b < 256; b++)
+            {
+                bool lead = b >= 0xC2 && b <= 0xF4;
+                Assert.True((lead ? 0 : 1) == Complete(TextEncoding.Default, new[] { (byte)b }, 1), $"byte 0x{b:X2}");
+            }
+        }
+
+        private static byte[] Bytes(string hex) =>
+            hex.Split(' ').Select(h => byte.Parse(h, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
+
         [Fact]
         public void UTF8_honours_the_start_offset()
         {

@@ -370,6 +370,150 @@ Describe 'Invoke-SocketRequest' -Tag 'InvokeSocketRequest' {
         }
     }
 
+    Context 'Replies of several lines: -ReplyPattern and -ReplyUntil' {
+        BeforeAll {
+            # A scripted SMTP peer: EHLO gets three lines ("250-" twice, then "250 "), NOOP one, anything else "502 ".
+            $SmtpServer = {
+                param($s)
+                $s | Receive-SocketData -Line -ToEnd -TimeoutSec 20 -ErrorAction Stop | ForEach-Object {
+                    switch -Regex ($_) {
+                        '^EHLO' { '250-localhost'; '250-SIZE 1000'; '250 HELP' }
+                        '^NOOP' { '250 OK' }
+                        default { '502 no' }
+                    }
+                } | Send-SocketData -Socket $s -AppendNewLine -NewLine "`r`n" -Unbuffered -ErrorAction Stop
+                $s | Close-Socket -Direction Send
+            }
+            $RedisBulkDone = { param($lines) $lines[0] -notmatch '^\$\d' -or $lines.Count -eq 2 }
+        }
+
+        It 'pairs each SMTP reply of several lines with its request, as one string[] each, with -ReplyPattern' {
+            $job = Start-Server $peer $SmtpServer
+            $replies = @('EHLO me', 'NOOP', 'EHLO again', 'VRFY x' |
+                    Invoke-SocketRequest -Socket $client -AppendNewLine -NewLine "`r`n" -ReplyPattern '^\d{3} ' -TimeoutSec 10)
+            Stop-Conversation $client $job
+            $replies.Count | Should -Be 4
+            $replies[0].GetType() | Should -Be ([string[]])
+            $replies[0] | Should -BeExactly '250-localhost', '250-SIZE 1000', '250 HELP'
+            , $replies[1] | Should -BeExactly @('250 OK')
+            $replies[2] | Should -BeExactly '250-localhost', '250-SIZE 1000', '250 HELP'
+            , $replies[3] | Should -BeExactly @('502 no')
+        }
+
+        It 'reads Redis bulk strings (two lines) and simple replies (one) with -ReplyUntil' {
+            # The replies are all there before the first request: only the framing keeps them apart.
+            "+PONG`r`n`$5`r`nhello`r`n`$-1`r`n:7`r`n" | Send-SocketData -Socket $peer
+            $replies = @('PING', 'GET a', 'GET b', 'INCR c' |
+                    Invoke-SocketRequest -Socket $client -AppendNewLine -NewLine "`r`n" -ReplyUntil $RedisBulkDone -TimeoutSec 10)
+            $replies.Count | Should -Be 4
+            , $replies[0] | Should -BeExactly @('+PONG')
+            $replies[1] | Should -BeExactly '$5', 'hello'
+            , $replies[2] | Should -BeExactly @('$-1')
+            , $replies[3] | Should -BeExactly @(':7')
+            Get-ReceivedText $pair | Should -BeExactly "PING`r`nGET a`r`nGET b`r`nINCR c`r`n"
+        }
+
+        It 'gives -ReplyUntil the lines so far as $_ too' {
+            "a`nb`nc`n" | Send-SocketData -Socket $peer
+            $reply = 'x' | Invoke-SocketRequest -Socket $client -AppendNewLine -ReplyUntil { $_.Count -eq 3 } -TimeoutSec 10
+            , $reply | Should -BeExactly @(, [string[]] ('a', 'b', 'c'))
+        }
+
+        It 'splits at -Delimiter instead of lines when it is given' {
+            'one;two;END;' | Send-SocketData -Socket $peer
+            $reply = 'q' | Invoke-SocketRequest -Socket $client -Delimiter ';' -ReplyPattern '^END$' -TimeoutSec 10
+            $reply | Should -BeExactly 'one', 'two', 'END'
+        }
+
+        It 'ends the call with NoReply when the peer closes in the middle of a reply, and sends no later request' {
+            "250-a`r`n250-b`r`n" | Send-SocketData -Socket $peer
+            $peer | Close-Socket -Direction Send
+            $err = { 'EHLO', 'NOOP' | Invoke-SocketRequest -Socket $client -AppendNewLine -ReplyPattern '^\d{3} ' -TimeoutSec 10 -ErrorAction Stop } |
+                Should -Throw -ErrorId "NoReply,$CommandName" -PassThru
+            $err.ToString() | Should -Match '2 whole line'
+            Get-ReceivedText $pair | Should -BeExactly "EHLO`n"
+        }
+
+        It 'ends the call with ReplyTooLong after -MaxReplyLines lines, with the lines as its TargetObject' {
+            "1`n2`n3`n4`n" | Send-SocketData -Socket $peer
+            $err = { 'q', 'never' | Invoke-SocketRequest -Socket $client -AppendNewLine -ReplyPattern '^done$' -MaxReplyLines 3 -TimeoutSec 10 -ErrorAction Stop } |
+                Should -Throw -ErrorId "ReplyTooLong,$CommandName" -PassThru
+            $err.TargetObject | Should -BeExactly '1', '2', '3'
+            Get-ReceivedText $pair | Should -BeExactly "q`n"
+        }
+
+        It 'ends the call with ReplyUntilFailed when the script block throws' {
+            "a`n" | Send-SocketData -Socket $peer
+            $err = { 'q' | Invoke-SocketRequest -Socket $client -AppendNewLine -ReplyUntil { throw 'broken' } -TimeoutSec 10 -ErrorAction Stop } |
+                Should -Throw -ErrorId "ReplyUntilFailed,$CommandName" -PassThru
+            $err.ToString() | Should -Match 'broken'
+        }
+
+        It 'ends the call with ReceiveTimeout when the rest of a reply does not come' {
+            "250-a`r`n" | Send-SocketData -Socket $peer
+            { 'EHLO' | Invoke-SocketRequest -Socket $client -AppendNewLine -ReplyPattern '^\d{3} ' -TimeoutSec 1 -ErrorAction Stop } |
+                Should -Throw -ErrorId "ReceiveTimeout,$CommandName"
+        }
+
+        It 'stops without an error on Ctrl+C while it waits for the rest of a reply' {
+            "250-a`r`n" | Send-SocketData -Socket $peer
+            $job = Start-SecondPowerShell -ArgumentList $client {
+                param($s)
+                'EHLO' | Invoke-SocketRequest -Socket $s -AppendNewLine -ReplyPattern '^\d{3} ' -TimeoutSec 60
+            }
+            Wait-Until -TimeoutSec 10 -Because 'the request to arrive' { $peer.Socket.Available -ge 5 }
+            Wait-Until -TimeoutSec 10 -Because 'the first line of the reply to be taken' { $client.BytesReceived -ge 7 }
+            Stop-SecondPowerShell $job -TimeoutSec 10 | Should -BeTrue
+            $job.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
+            Get-StopError $job | Should -BeNullOrEmpty
+            Get-ErrorVariable $job | Should -BeNullOrEmpty
+        }
+
+        It 'reports with -Verbose how many lines a reply had' {
+            "250-a`r`n250 b`r`n" | Send-SocketData -Socket $peer
+            $records = @('EHLO' | Invoke-SocketRequest -Socket $client -AppendNewLine -ReplyPattern '^\d{3} ' -TimeoutSec 10 -Verbose 4>&1)
+            @($records | Get-VerboseMessage) | Should -Contain 'Request 1: a reply of 2 line(s) is complete.'
+        }
+
+        It 'refuses <Case> before anything is sent' -ForEach @(
+            @{ Case = '-ReplyPattern with -ReplyUntil'; Extra = @{ ReplyPattern = 'x'; ReplyUntil = { $true } }; Id = 'ConflictingParameters' }
+            @{ Case = '-ReplyPattern with -Count'; Extra = @{ ReplyPattern = 'x'; Count = 2; Line = $true }; Id = 'ConflictingParameters' }
+            @{ Case = '-ReplyUntil with -ByteCount'; Extra = @{ ReplyUntil = { $true }; ByteCount = 4 }; Id = 'ConflictingParameters' }
+            @{ Case = '-ReplyPattern with -AsByteStream'; Extra = @{ ReplyPattern = 'x'; AsByteStream = $true }; Id = 'ConflictingParameters' }
+            @{ Case = '-MaxReplyLines alone'; Extra = @{ MaxReplyLines = 5; Line = $true }; Id = 'ConflictingParameters' }
+            @{ Case = 'a -ReplyPattern that is not a regular expression'; Extra = @{ ReplyPattern = '(' }; Id = 'InvalidReplyPattern' }
+        ) {
+            { 'q' | Invoke-SocketRequest -Socket $client @Extra -TimeoutSec 5 -ErrorAction Stop } | Should -Throw -ErrorId "$Id,$CommandName"
+            $client.BytesSent | Should -Be 0
+        }
+
+        It 'declares string[] output' {
+            @((Get-Command Invoke-SocketRequest).OutputType.Type) | Should -Contain ([string[]])
+        }
+    }
+
+    Context 'A delimiter the encoding cannot carry' {
+        It 'refuses <Case> with DelimiterNotEncodable before any socket call' -ForEach @(
+            @{ Case = "-Delimiter '€' -Encoding ascii"; Extra = @{ Delimiter = '€'; Encoding = 'ascii' }; Became = '\?' }
+            # latin1 has no 'ā' and writes its best fit, 'a', instead.
+            @{ Case = "-Delimiter 'ā' -Encoding latin1"; Extra = @{ Delimiter = 'ā'; Encoding = 'latin1' }; Became = 'a' }
+            @{ Case = "-AppendNewLine -NewLine '€' -Encoding ascii"; Extra = @{ AppendNewLine = $true; NewLine = '€'; Encoding = 'ascii'; Line = $true }; Became = '\?' }
+        ) {
+            # An unconnected socket: a check made after the first socket call would report InvalidSocketState.
+            $unconnected = New-Socket
+            $err = { 'q' | Invoke-SocketRequest -Socket $unconnected @Extra -TimeoutSec 5 -ErrorAction Stop } |
+                Should -Throw -ErrorId "DelimiterNotEncodable,$CommandName" -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.ToString() | Should -Match "would become '$Became'"
+        }
+
+        It 'takes a delimiter the encoding carries: -Delimiter "é" -Encoding latin1' {
+            , [byte[]] (0x61, 0xE9, 0x62, 0xE9) | Send-SocketData -Socket $peer
+            $reply = 'q' | Invoke-SocketRequest -Socket $client -Delimiter 'é' -Encoding latin1 -Count 2 -TimeoutSec 10
+            $reply | Should -BeExactly 'a', 'b'
+        }
+    }
+
     Context 'Verbose and Ctrl+C' {
         It 'writes the verbose message of a request that timed out, before the error' {
             $records = [System.Collections.Generic.List[object]]::new()
@@ -448,5 +592,35 @@ Describe 'Invoke-SocketRequest over IPv6' -Tag 'InvokeSocketRequest' {
         $replies = @('six', 'over' | Invoke-SocketRequest -Socket $pair.Client -AppendNewLine -Line -TimeoutSec 10)
         Stop-Conversation $pair.Client $job
         $replies | Should -BeExactly 'SIX', 'OVER'
+    }
+}
+
+Describe 'Invoke-SocketRequest -ReplyUntil against redis-server' -Tag 'InvokeSocketRequest', 'Interop' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'Processes.ps1')
+    }
+
+    It 'pairs bulk-string replies with their requests' -Skip:(-not (Get-Command redis-server -CommandType Application -ErrorAction Ignore)) {
+        # Skipped where redis-server (Debian package redis-server) is not installed; build.ps1 installs it.
+        $folder = Join-Path ([System.IO.Path]::GetTempPath()) "sc-isr-redis-$PID"
+        $null = New-Item -ItemType Directory -Force -Path $folder
+        $port = Get-FreeTcpPort
+        $redis = Start-TestProcess redis-server @('--port', "$port", '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', $folder)
+        try {
+            Wait-TcpListening $port -Process $redis
+            $socket = Connect-Socket -ComputerName 127.0.0.1 -Port $port -TimeoutSec 10
+            $bulkDone = { param($lines) $lines[0] -notmatch '^\$\d' -or $lines.Count -eq 2 }
+            $replies = @('SET socketcmdlets:isr hello', 'GET socketcmdlets:isr', 'GET socketcmdlets:missing', 'PING' |
+                    Invoke-SocketRequest -Socket $socket -AppendNewLine -NewLine "`r`n" -ReplyUntil $bulkDone -TimeoutSec 10)
+            $replies.Count | Should -Be 4
+            , $replies[0] | Should -BeExactly @('+OK')
+            $replies[1] | Should -BeExactly '$5', 'hello'
+            , $replies[2] | Should -BeExactly @('$-1')
+            , $replies[3] | Should -BeExactly @('+PONG')
+        } finally {
+            Get-Socket | Close-Socket
+            $redis | Stop-TestProcess
+            Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction Ignore
+        }
     }
 }

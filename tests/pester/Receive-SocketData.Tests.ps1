@@ -363,6 +363,62 @@ Describe 'Receive-SocketData' -Tag 'ReceiveSocketData' {
         }
     }
 
+    Context 'Bytes that can never become a character' {
+        It 'returns a lone trailing 0xFF at once, as a replacement character, instead of holding it back' {
+            Send-Bytes $client ([byte[]](0x41, 0xFF))
+            Wait-Until -TimeoutSec 10 { $peer.Socket.Available -ge 2 }
+            $text = $peer | Receive-SocketData -TimeoutSec 5 -ErrorAction Stop
+            $text | Should -BeExactly "A$([char] 0xFFFD)"
+            $peer.Socket.Available | Should -Be 0
+        }
+
+        It 'returns a lone 0xFF on its own (Wait-Socket says readable, so the receive must have it)' {
+            Send-Bytes $client ([byte[]](0xFF))
+            @(Wait-Socket -Socket $peer -Read -TimeoutSec 5) | Should -HaveCount 1
+            $peer | Receive-SocketData -TimeoutSec 5 -ErrorAction Stop | Should -BeExactly ([string] [char] 0xFFFD)
+        }
+
+        It 'returns a lead byte followed by one it cannot take (E0 80) at once' {
+            Send-Bytes $client ([byte[]](0x41, 0xE0, 0x80))
+            Wait-Until -TimeoutSec 10 { $peer.Socket.Available -ge 3 }
+            $text = $peer | Receive-SocketData -TimeoutSec 5 -ErrorAction Stop
+            $text | Should -Match '^A\uFFFD+$'
+        }
+
+        It 'still holds back the start of a valid character (E2 82) until the rest comes' {
+            Send-Bytes $client ([byte[]](0x41, 0xE2, 0x82))
+            Wait-Until -TimeoutSec 10 { $peer.Socket.Available -ge 3 }
+            $peer | Receive-SocketData -TimeoutSec 5 -ErrorAction Stop | Should -BeExactly 'A'
+            Send-Bytes $client ([byte[]](0xAC))
+            $peer | Receive-SocketData -TimeoutSec 5 -ErrorAction Stop | Should -BeExactly '€'
+        }
+    }
+
+    Context 'A delimiter the encoding cannot carry' {
+        It "refuses -Delimiter '€' -Encoding ascii with DelimiterNotEncodable, before any socket call" {
+            # Created, not connected: a check made after the socket call would report InvalidSocketState.
+            $s = New-Socket
+            $err = { $s | Receive-SocketData -Delimiter '€' -Encoding ascii -TimeoutSec 1 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'DelimiterNotEncodable,SocketCmdlets.Commands.ReceiveSocketDataCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.ToString() | Should -Match "would become '\?'"
+        }
+
+        It 'leaves the data for the next call when it refuses' {
+            'a?b?' | Send-SocketData -Socket $client
+            { $peer | Receive-SocketData -Delimiter '€' -Encoding ascii -TimeoutSec 1 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'DelimiterNotEncodable,SocketCmdlets.Commands.ReceiveSocketDataCommand'
+            @($peer | Receive-SocketData -Delimiter '?' -Encoding ascii -Count 2 -TimeoutSec 5) | Should -BeExactly 'a', 'b'
+        }
+
+        It "splits at '€' with the default UTF-8 and with -Encoding unicode" {
+            'x€y€' | Send-SocketData -Socket $client
+            @($peer | Receive-SocketData -Delimiter '€' -Count 2 -TimeoutSec 5) | Should -BeExactly 'x', 'y'
+            'p€q€' | Send-SocketData -Socket $client -Encoding unicode
+            @($peer | Receive-SocketData -Delimiter '€' -Encoding unicode -Count 2 -TimeoutSec 5) | Should -BeExactly 'p', 'q'
+        }
+    }
+
     Context '-OutFile' {
         It 'writes what arrives until end of stream to the file, byte for byte' {
             $bytes = New-RandomBytes 300000

@@ -1,6 +1,7 @@
 BeforeAll {
     Set-StrictMode -Version Latest
     . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'Processes.ps1')
     Import-Module $env:SOCKETCMDLETS_MODULE_PATH
 
     function Get-SentBytes {
@@ -194,6 +195,175 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
             { Send-SocketData -Socket $client -Data 'x' -Path $file -ErrorAction Stop } |
                 Should -Throw -ErrorId 'ConflictingParameters,SocketCmdlets.Commands.SendSocketDataCommand'
             $client.BytesSent | Should -Be 0
+        }
+    }
+
+    Context '-Path edges: growing, shrinking, FIFOs, directories' {
+        BeforeAll {
+            function Write-FileBytes {
+                # Appends to or truncates a file another call has open (shared for reading and writing).
+                param([string] $Path, [byte[]] $Append, [long] $Length = -1)
+                $stream = [System.IO.FileStream]::new($Path, 'Open', 'Write', 'ReadWrite')
+                try {
+                    if ($Length -ge 0) { $stream.SetLength($Length) }
+                    if ($Append) { $null = $stream.Seek(0, 'End'); $stream.Write($Append, 0, $Append.Length) }
+                } finally {
+                    $stream.Dispose()
+                }
+            }
+
+            function Receive-Paced {
+                # Receives $Length bytes one receive at a time with a short pause between them, so a send that follows
+                # lasts several progress intervals (bounded in count and by -TimeoutSec per receive).
+                param($Socket, [long] $Length)
+                $stream = [System.IO.MemoryStream]::new()
+                for ($i = 0; $i -lt 20000 -and $stream.Length -lt $Length; $i++) {
+                    foreach ($chunk in @($Socket | Receive-SocketData -AsByteStream -TimeoutSec 10 -ErrorAction Stop)) { $stream.Write($chunk, 0, $chunk.Length) }
+                    Start-Sleep -Milliseconds 5
+                }
+                , $stream.ToArray()
+            }
+        }
+
+        BeforeEach {
+            $job = $null
+            $writer = $null
+            $fifo = $null
+            $Small = @{ SendBufferSize = 65536 }
+            $client | Set-SocketOption @Small
+            $pair.Peer | Set-SocketOption -ReceiveBufferSize 65536
+        }
+
+        AfterEach {
+            # The writer first: its end releases a read that would otherwise hold the second PowerShell; and a send
+            # still blocked opening a FIFO (as before the fix) is released by a writer that opens and closes it.
+            $writer | Stop-TestProcess
+            if ($fifo -and $job -and -not $job.Handle.IsCompleted) { & timeout 2 sh -c ": > '$fifo'" }
+            Remove-SecondPowerShell $job
+        }
+
+        It 'reports PathIsDirectory (not FileNotFound) for a directory, before any socket call' {
+            $unconnected = New-Socket
+            $err = { Send-SocketData -Socket $unconnected -Path $TempFolder -ErrorAction Stop } |
+                Should -Throw -ErrorId 'PathIsDirectory,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.ToString() | Should -Match 'is a directory'
+        }
+
+        It 'sends a file that grows during the send to its end, without a progress error' {
+            $file = Join-Path $TempFolder 'grows.bin'
+            $first = New-RandomBytes 8MB
+            $more = New-RandomBytes 8MB
+            [System.IO.File]::WriteAllBytes($file, $first)
+            $job = Start-SecondPowerShell -ArgumentList $client, $file {
+                param($s, $f)
+                $ProgressPreference = 'Continue'
+                Send-SocketData -Socket $s -Path $f -Verbose
+            }
+            Wait-SendStalled $client -TimeoutSec 30
+            Write-FileBytes -Path $file -Append $more
+            $received = Receive-Paced $pair.Peer ($first.Length + $more.Length)
+            $null = Wait-SecondPowerShell $job -TimeoutSec 60
+            @($job.PowerShell.Streams.Error) | Should -BeNullOrEmpty
+            $received.Length | Should -Be ($first.Length + $more.Length)
+            Get-Sha256 $received | Should -Be (Get-FileHash -LiteralPath $file -Algorithm SHA256).Hash
+            @($job.PowerShell.Streams.Verbose | Where-Object Message -Match 'grew while it was sent') | Should -HaveCount 1
+            @($job.PowerShell.Streams.Progress | Where-Object PercentComplete -GT 100) | Should -BeNullOrEmpty
+        }
+
+        It 'warns with the bytes sent and the length at the start when the file is cut short during the send' {
+            $file = Join-Path $TempFolder 'shrinks.bin'
+            $original = New-RandomBytes 8MB
+            [System.IO.File]::WriteAllBytes($file, $original)
+            $job = Start-SecondPowerShell -ArgumentList $client, $file {
+                param($s, $f)
+                Send-SocketData -Socket $s -Path $f
+                $s | Close-Socket -Direction Send
+            }
+            Wait-SendStalled $client -TimeoutSec 30
+            Write-FileBytes -Path $file -Length 2MB
+            $received = Receive-AllBytes $pair.Peer -TimeoutSec 20
+            $null = Wait-SecondPowerShell $job -TimeoutSec 60
+            @($job.PowerShell.Streams.Error) | Should -BeNullOrEmpty
+            $warnings = @($job.PowerShell.Streams.Warning | ForEach-Object Message)
+            $warnings | Should -HaveCount 1
+            $warnings[0] | Should -Match "(\d+) bytes were sent .* of the $($original.Length) it held at the start"
+            $sent = [long] ([regex]::Match($warnings[0], '(\d+) bytes were sent').Groups[1].Value)
+            $received.Length | Should -Be $sent
+            $sent | Should -BeLessThan $original.Length
+            Get-Sha256 $received | Should -Be (Get-Sha256 ([byte[]] $original[0..($sent - 1)]))
+        }
+
+        It 'ends on Ctrl+C while a FIFO without a writer blocks the open, with no error and no reader left behind' -Skip:(-not (Get-Command mkfifo -CommandType Application -ErrorAction Ignore)) {
+            # Skipped where mkfifo (coreutils) is missing, as on Windows.
+            $fifo = Join-Path $TempFolder "nowriter-$([guid]::NewGuid().ToString('N')).fifo"
+            & mkfifo $fifo
+            $job = Start-SecondPowerShell -ArgumentList $client, $fifo { param($s, $f) Send-SocketData -Socket $s -Path $f -Verbose }
+            try {
+                Wait-Until -TimeoutSec 10 -Because 'the send to open the FIFO' { @($job.PowerShell.Streams.Verbose | Where-Object Message -Match '^Opening').Count -gt 0 }
+                Start-Sleep -Milliseconds 200
+                $job.PowerShell.InvocationStateInfo.State | Should -Be 'Running' -Because 'open() waits for a writer'
+                Stop-SecondPowerShell $job | Should -BeTrue
+                $job.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
+                Get-StopError $job | Should -BeNullOrEmpty
+                Get-ErrorVariable $job | Should -BeNullOrEmpty
+                # No reader is left blocked in open(): a writer now waits for one in turn, until timeout(1) ends it (124).
+                $writer = Start-TestProcess timeout @('1', 'sh', '-c', "echo x > '$fifo'")
+                Wait-TestProcess $writer -TimeoutSec 10
+                $writer.ExitCode | Should -Be 124
+                $client.BytesSent | Should -Be 0
+            } finally {
+                # Were the open still blocked (the old behaviour), a writer releases it so the runspace can go.
+                if (-not $job.Handle.IsCompleted) { & timeout 2 sh -c ": > '$fifo'" }
+            }
+        }
+
+        It 'sends what a FIFO writer writes, up to its end, without a length' -Skip:(-not (Get-Command mkfifo -CommandType Application -ErrorAction Ignore)) {
+            $fifo = Join-Path $TempFolder "writer-$([guid]::NewGuid().ToString('N')).fifo"
+            & mkfifo $fifo
+            $job = Start-SecondPowerShell -ArgumentList $client, $fifo {
+                param($s, $f)
+                Send-SocketData -Socket $s -Path $f -Verbose
+                $s | Close-Socket -Direction Send
+            }
+            Wait-Until -TimeoutSec 10 -Because 'the send to open the FIFO' { @($job.PowerShell.Streams.Verbose | Where-Object Message -Match '^Opening').Count -gt 0 }
+            $writer = Start-TestProcess sh @('-c', "printf 'through the fifo' > '$fifo'")
+            Wait-TestProcess $writer -TimeoutSec 10
+            $received = Receive-AllBytes $pair.Peer -TimeoutSec 10
+            $null = Wait-SecondPowerShell $job -TimeoutSec 20
+            @($job.PowerShell.Streams.Error) | Should -BeNullOrEmpty
+            [System.Text.Encoding]::UTF8.GetString($received) | Should -BeExactly 'through the fifo'
+            @($job.PowerShell.Streams.Verbose | Where-Object Message -Match 'no length') | Should -HaveCount 1
+        }
+
+        It 'ends on Ctrl+C while a FIFO writer stays silent, with no error' -Skip:(-not (Get-Command mkfifo -CommandType Application -ErrorAction Ignore)) {
+            $fifo = Join-Path $TempFolder "silent-$([guid]::NewGuid().ToString('N')).fifo"
+            & mkfifo $fifo
+            $job = Start-SecondPowerShell -ArgumentList $client, $fifo { param($s, $f) Send-SocketData -Socket $s -Path $f -Verbose }
+            # The writer opens the FIFO and holds it open without writing (stopped by its id in AfterEach).
+            $writer = Start-TestProcess sh @('-c', "exec 3>'$fifo'; exec sleep 60")
+            Wait-Until -TimeoutSec 10 -Because 'the send to read the FIFO' { @($job.PowerShell.Streams.Verbose | Where-Object Message -Match '^Sending').Count -gt 0 }
+            Start-Sleep -Milliseconds 200
+            $job.PowerShell.InvocationStateInfo.State | Should -Be 'Running' -Because 'read() waits for the writer'
+            Stop-SecondPowerShell $job | Should -BeTrue
+            $job.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
+            Get-StopError $job | Should -BeNullOrEmpty
+            Get-ErrorVariable $job | Should -BeNullOrEmpty
+            $client.BytesSent | Should -Be 0
+        }
+    }
+
+    Context 'A line ending the encoding cannot carry' {
+        It "refuses -AppendNewLine -NewLine '€' -Encoding ascii with DelimiterNotEncodable, before any socket call" {
+            $unconnected = New-Socket
+            $err = { 'x' | Send-SocketData -Socket $unconnected -AppendNewLine -NewLine '€' -Encoding ascii -ErrorAction Stop } |
+                Should -Throw -ErrorId 'DelimiterNotEncodable,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
+            $err.ToString() | Should -Match "would become '\?'"
+        }
+
+        It 'does not check -NewLine without -AppendNewLine, which does not use it' {
+            'x' | Send-SocketData -Socket $client -NewLine '€' -Encoding ascii -ErrorAction Stop
+            ConvertTo-Hex (Get-SentBytes $pair) | Should -Be '78'
         }
     }
 

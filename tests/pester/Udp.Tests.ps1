@@ -178,6 +178,62 @@ Describe 'UDP sockets' -Tag 'Udp' {
         }
     }
 
+    Context 'One conversion of objects to bytes for streams and datagrams' {
+        BeforeEach {
+            $rx = New-Receiver
+            $port = $rx.LocalEndPoint.Port
+            $tx = New-Socket -Protocol Udp
+        }
+
+        It 'sends -Data <Case> as the same bytes over TCP and as one datagram over UDP: <Hex>' -ForEach @(
+            @{ Case = '@([byte]1, [byte]2)'; Value = @([byte] 1, [byte] 2); Extra = @{}; Hex = '01 02' }
+            @{ Case = '[byte[]] (1, 2)'; Value = [byte[]] (1, 2); Extra = @{}; Hex = '01 02' }
+            @{ Case = "'é'"; Value = 'é'; Extra = @{}; Hex = 'C3 A9' }
+            @{ Case = "'a' -AppendNewLine"; Value = 'a'; Extra = @{ AppendNewLine = $true }; Hex = '61 0A' }
+            @{ Case = "'a', 'b' -AppendNewLine -NewLine CRLF"; Value = @('a', 'b'); Extra = @{ AppendNewLine = $true; NewLine = "`r`n" }; Hex = '61 0D 0A 62 0D 0A' }
+            @{ Case = "[char[]] 'ab'"; Value = [char[]] 'ab'; Extra = @{}; Hex = '61 62' }
+            @{ Case = '42'; Value = 42; Extra = @{}; Hex = '34 32' }
+            @{ Case = "@([byte]1, 'x')"; Value = @([byte] 1, 'x'); Extra = @{}; Hex = '01 78' }
+            @{ Case = "'A' -Encoding unicode"; Value = 'A'; Extra = @{ Encoding = 'unicode' }; Hex = '41 00' }
+        ) {
+            $pair = New-ConnectedPair
+            try {
+                Send-SocketData -Socket $pair.Client -Data $Value @Extra -ErrorAction Stop
+                $pair.Client | Close-Socket -Direction Send
+                ConvertTo-Hex (Receive-AllBytes $pair.Peer -TimeoutSec 5) | Should -Be $Hex -Because 'that is what a stream gets'
+            } finally {
+                $pair.Close()
+            }
+            Send-SocketData -Socket $tx -Data $Value @Extra -ComputerName 127.0.0.1 -Port $port -ErrorAction Stop
+            'marker' | Send-SocketData -Socket $tx -ComputerName 127.0.0.1 -Port $port
+            $datagrams = @($rx | Receive-SocketData -Count 2 -TimeoutSec 5)
+            ConvertTo-Hex $datagrams[0].Data | Should -Be $Hex -Because 'one object is one datagram, with the bytes a stream gets'
+            $datagrams[1].Text | Should -Be 'marker' -Because 'the object made one datagram, not one per item'
+        }
+
+        It 'sends each piped string as a datagram of its own, with -AppendNewLine as over TCP' {
+            'a', 'b' | Send-SocketData -Socket $tx -ComputerName 127.0.0.1 -Port $port -AppendNewLine
+            $datagrams = @($rx | Receive-SocketData -Count 2 -TimeoutSec 5)
+            ConvertTo-Hex $datagrams[0].Data | Should -Be '61 0A'
+            ConvertTo-Hex $datagrams[1].Data | Should -Be '62 0A'
+        }
+
+        It 'sends an empty string as an empty datagram' {
+            '' | Send-SocketData -Socket $tx -ComputerName 127.0.0.1 -Port $port
+            'marker' | Send-SocketData -Socket $tx -ComputerName 127.0.0.1 -Port $port
+            $datagrams = @($rx | Receive-SocketData -Count 2 -TimeoutSec 5)
+            $datagrams[0].Length | Should -Be 0
+            $datagrams[1].Text | Should -Be 'marker'
+        }
+
+        It 'refuses a socket object as the data of a datagram with DataIsSocket' {
+            $other = New-Socket -Protocol Udp
+            { Send-SocketData -Socket $tx -Data $other -ComputerName 127.0.0.1 -Port $port -ErrorAction Stop } |
+                Should -Throw -ErrorId 'DataIsSocket,SocketCmdlets.Commands.SendSocketDataCommand'
+            $tx.BytesSent | Should -Be 0
+        }
+    }
+
     Context 'Replies and default peers' {
         BeforeEach {
             $rx = New-Receiver

@@ -9,8 +9,8 @@ namespace SocketCmdlets.Commands
     /// so a long exchange costs one pipeline object per request instead of two cmdlet calls.
     /// </summary>
     [Cmdlet(VerbsLifecycle.Invoke, "SocketRequest", DefaultParameterSetName = SocketSet)]
-    [OutputType(typeof(string), typeof(byte[]))]
-    public sealed class InvokeSocketRequestCommand : SocketCommandBase
+    [OutputType(typeof(string), typeof(byte[]), typeof(string[]))]
+    public sealed partial class InvokeSocketRequestCommand : SocketCommandBase
     {
         private NetSocket _socket;
         private SendBuffer _buffer;
@@ -18,6 +18,8 @@ namespace SocketCmdlets.Commands
         private string _attempt;
         private string _newLine;
         private string _delimiter;
+        private bool _line;
+        private int _partialReplyLines;
         private long _requests;
         private bool _verbose;
 
@@ -80,6 +82,28 @@ namespace SocketCmdlets.Commands
         [ValidateRange(0.0, (double)int.MaxValue)]
         public double TimeoutSec { get; set; }
 
+        /// <summary>
+        /// A reply of several lines: lines (or -Delimiter records) are gathered until one matches this regular expression,
+        /// and the reply is written as one string[] of its lines. SMTP: '^\d{3} '. Implies -Line without -Delimiter.
+        /// </summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string ReplyPattern { get; set; }
+
+        /// <summary>
+        /// A reply of several lines: called after each line with the lines so far (as $args[0] and $_); the reply is
+        /// complete when it returns $true, and is written as one string[]. Redis: { $args[0][0] -notmatch '^\$\d' -or $args[0].Count -eq 2 }.
+        /// Implies -Line without -Delimiter.
+        /// </summary>
+        [Parameter]
+        [ValidateNotNull]
+        public ScriptBlock ReplyUntil { get; set; }
+
+        /// <summary>With -ReplyPattern or -ReplyUntil: the most lines one reply may have (10,000 by default); a longer reply ends the call with ReplyTooLong.</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int MaxReplyLines { get; set; } = DefaultMaxReplyLines;
+
         /// <summary>The longest record -Line or -Delimiter accepts, in bytes (1 MiB by default).</summary>
         [Parameter]
         [ValidateRange(1, int.MaxValue / 2)]
@@ -102,6 +126,14 @@ namespace SocketCmdlets.Commands
                 ThrowParameterError("ConflictingParameters", "-Count is the number of records in a reply: use it with -Line or -Delimiter.");
             }
 
+            CheckReplyParameters();
+            ErrorRecord unencodable = RecordChecks.Unencodable(Delimiter, nameof(Delimiter), Encoding)
+                ?? (AppendNewLine.IsPresent ? RecordChecks.Unencodable(NewLine, nameof(NewLine), Encoding) : null);
+            if (unencodable != null)
+            {
+                ThrowTerminatingError(unencodable);
+            }
+
             _socket = ResolveSocket(Socket, Id);
             if (_socket == null)
             {
@@ -119,7 +151,8 @@ namespace SocketCmdlets.Commands
             _receiveTimeout = TimeoutFor(_socket, TimeoutSec, send: false);
             _buffer = new SendBuffer(_socket, TimeoutFor(_socket, TimeoutSec, send: true), StopToken);
             _newLine = AppendNewLine.IsPresent ? NewLine : null;
-            _delimiter = Line.IsPresent ? "\n" : Delimiter;
+            _line = Line.IsPresent || (WholeReplies && Delimiter == null);
+            _delimiter = _line ? "\n" : Delimiter;
             _attempt = $"exchange a request and its reply with {Peer(_socket)}";
         }
 
@@ -154,7 +187,7 @@ namespace SocketCmdlets.Commands
                     {
                         Payload.Append(_buffer, data, Encoding, _newLine);
                         _buffer.Flush();
-                        answered = ReceiveReply();
+                        answered = WholeReplies ? ReceiveWholeReply(number) : ReceiveReply();
                     }
                 }, _socket, _attempt, SocketOperation.Receive, terminating: true);
             }
@@ -166,11 +199,12 @@ namespace SocketCmdlets.Commands
                 }
             }
 
+            ThrowIfReplyFailed();
             if (!answered)
             {
                 // The conversation is over: later requests would have nobody to answer them, so the call stops here.
                 ThrowTerminatingError(ErrorFactory.Create(new System.IO.EndOfStreamException("The peer closed the connection."), "NoReply", ErrorCategory.ReadError, data,
-                    $"Request {number}: {Peer(_socket)} closed the connection before its whole reply arrived ({_socket.BytesReceived - receivedBefore} bytes of it came). Later requests were not sent."));
+                    $"Request {number}: {Peer(_socket)} closed the connection before its whole reply arrived ({_socket.BytesReceived - receivedBefore} bytes of it came{(WholeReplies ? $", {_partialReplyLines} whole line(s)" : string.Empty)}). Later requests were not sent."));
             }
         }
 
@@ -192,7 +226,7 @@ namespace SocketCmdlets.Commands
             if (_delimiter != null)
             {
                 // A last record without its terminator is not a whole reply.
-                return _socket.ReceiveRecords(Encoding, _delimiter, Line.IsPresent, Count, MaxRecordLength, _receiveTimeout, StopToken, WriteRecord,
+                return _socket.ReceiveRecords(Encoding, _delimiter, _line, Count, MaxRecordLength, _receiveTimeout, StopToken, WriteRecord,
                     unterminatedLast: false) == Count;
             }
 

@@ -106,6 +106,12 @@ namespace SocketCmdlets.Commands
                 ThrowParameterError("ConflictingParameters", "Use -Line or -Delimiter, not both.");
             }
 
+            ErrorRecord unencodable = RecordChecks.Unencodable(Delimiter, nameof(Delimiter), Encoding);
+            if (unencodable != null)
+            {
+                ThrowTerminatingError(unencodable);
+            }
+
             if (IsBound(nameof(Count)) && ToEnd.IsPresent)
             {
                 ThrowParameterError("ConflictingParameters", "Use -Count or -ToEnd, not both.");

@@ -1,6 +1,4 @@
 using System;
-using System.Collections;
-using System.IO;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Net;
@@ -11,7 +9,7 @@ namespace SocketCmdlets.Commands
     /// <summary>send(): sends strings, bytes or a file over a connected socket.</summary>
     [Cmdlet(VerbsCommunications.Send, "SocketData", DefaultParameterSetName = SocketSet)]
     [OutputType(typeof(NetSocket))]
-    public sealed class SendSocketDataCommand : SocketCommandBase
+    public sealed partial class SendSocketDataCommand : SocketCommandBase
     {
         private const string ReplySet = "Reply";
 
@@ -125,14 +123,15 @@ namespace SocketCmdlets.Commands
                 ThrowParameterError("ConflictingParameters", "-ComputerName and -Port go together: they name where a UDP datagram goes.");
             }
 
+            ErrorRecord unencodable = AppendNewLine.IsPresent ? RecordChecks.Unencodable(NewLine, nameof(NewLine), Encoding) : null;
+            if (unencodable != null)
+            {
+                ThrowTerminatingError(unencodable);
+            }
+
             if (Path != null)
             {
-                _path = GetUnresolvedProviderPathFromPSPath(Path);
-                if (!File.Exists(_path))
-                {
-                    ThrowTerminatingError(ErrorFactory.Create(new FileNotFoundException($"The file '{_path}' does not exist.", _path),
-                        "FileNotFound", ErrorCategory.ObjectNotFound, Path, $"Cannot send '{Path}': the file does not exist. Check the path."));
-                }
+                _path = ResolveFile(Path);
             }
         }
 
@@ -247,158 +246,6 @@ namespace SocketCmdlets.Commands
             {
                 WriteObject(socket);
             }
-        }
-
-        private void ProcessDatagram(NetSocket socket)
-        {
-            if (_datagramSocket != null && _datagramSocket != socket && !FlushDatagramBytes())
-            {
-                return;
-            }
-
-            _datagramSocket = socket;
-            if (_path != null)
-            {
-                WriteError(ErrorFactory.Create(new System.NotSupportedException("-Path streams a file over a stream socket."), "ConflictingParameters", ErrorCategory.InvalidArgument, socket,
-                    $"-Path streams a file, which needs a stream socket; socket {socket.Id} is UDP. Send the file's bytes in datagrams of at most {NetSocket.MaxDatagramIPv4} bytes instead."));
-                Fail(socket);
-                return;
-            }
-
-            object data = Data is PSObject ps ? ps.BaseObject : Data;
-            if (data is byte single)
-            {
-                // Single bytes from the pipeline make one datagram, sent when they stop coming.
-                _datagramBytes.Add(single);
-                return;
-            }
-
-            if (!FlushDatagramBytes())
-            {
-                return;
-            }
-
-            IPEndPoint destination = null;
-            bool ok = Try(() =>
-            {
-                destination = Destination(socket, data as SocketDatagram);
-                foreach (byte[] payload in Payloads(data, 0))
-                {
-                    socket.SendDatagram(payload, 0, payload.Length, destination, TimeoutFor(socket, TimeoutSec, send: true), StopToken);
-                    if (VerboseEnabled)
-                    {
-                        WriteVerbose($"Sent a datagram of {payload.Length} bytes to {NetSocket.Format(destination ?? socket.RemoteEndPoint)} (socket {socket.Id}).");
-                    }
-                }
-            }, socket, $"send a datagram from socket {socket.Id} to {DestinationText(socket, destination)}", SocketOperation.Send);
-            if (!ok)
-            {
-                Fail(socket);
-            }
-            else if (PassThru.IsPresent && !_socketNamed)
-            {
-                WriteObject(socket);
-            }
-        }
-
-        private IPEndPoint Destination(NetSocket socket, SocketDatagram datagram)
-        {
-            if (ComputerName != null)
-            {
-                return _destination ?? (_destination = new IPEndPoint(AddressResolver.ForDestination(ComputerName, socket), Port));
-            }
-
-            // An endpoint given on the command line or by a piped object, else the sender of a datagram being echoed.
-            return RemoteEndPoint ?? ReplyTo?.RemoteEndPoint ?? (socket.State == SocketState.Connected ? null : datagram?.RemoteEndPoint);
-        }
-
-        private string DestinationText(NetSocket socket, IPEndPoint destination) =>
-            destination != null ? NetSocket.Format(destination)
-            : ComputerName != null ? Where(ComputerName, Port)
-            : socket.RemoteEndPoint != null ? NetSocket.Format(socket.RemoteEndPoint) : "(no destination)";
-
-        private IEnumerable<byte[]> Payloads(object data, int depth)
-        {
-            switch (data)
-            {
-                case null:
-                    yield break;
-                case byte[] bytes:
-                    yield return bytes;
-                    yield break;
-                case SocketDatagram datagram:
-                    yield return datagram.Data;
-                    yield break;
-                case PSObject ps:
-                    foreach (byte[] payload in Payloads(ps.BaseObject, depth))
-                    {
-                        yield return payload;
-                    }
-
-                    yield break;
-                case IEnumerable items when depth == 0 && !(data is string) && !(data is char[]):
-                    foreach (object item in items)
-                    {
-                        foreach (byte[] payload in Payloads(item, depth + 1))
-                        {
-                            yield return payload;
-                        }
-                    }
-
-                    yield break;
-                default:
-                    string text = data is char[] chars ? new string(chars) : data is string s ? s : LanguagePrimitives.ConvertTo<string>(data);
-                    yield return Encoding.GetBytes(AppendNewLine.IsPresent ? text + NewLine : text);
-                    yield break;
-            }
-        }
-
-        private bool FlushDatagramBytes()
-        {
-            if (_datagramBytes.Count == 0)
-            {
-                return true;
-            }
-
-            NetSocket socket = _datagramSocket;
-            byte[] payload = _datagramBytes.ToArray();
-            _datagramBytes.Clear();
-            IPEndPoint destination = null;
-            bool ok = Try(() => socket.SendDatagram(payload, 0, payload.Length, destination = Destination(socket, null), TimeoutFor(socket, TimeoutSec, send: true), StopToken),
-                socket, $"send a datagram from socket {socket.Id} to {DestinationText(socket, destination)}", SocketOperation.Send);
-            if (!ok)
-            {
-                Fail(socket);
-            }
-
-            return ok;
-        }
-
-        private bool SendFile(NetSocket socket)
-        {
-            if (!Flush())
-            {
-                return false;
-            }
-
-            return Try(() =>
-            {
-                using (var file = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
-                {
-                    var progress = new ProgressReporter(this, $"Sending {System.IO.Path.GetFileName(_path)} to {NetSocket.Format(socket.RemoteEndPoint)}", file.Length);
-                    if (VerboseEnabled)
-                    {
-                        WriteVerbose($"Sending '{_path}' ({file.Length} bytes) to {Peer(socket)}.");
-                    }
-
-                    long sent = socket.SendFrom(file, TimeoutFor(socket, TimeoutSec, send: true), StopToken, progress.Report);
-                    progress.Complete();
-                    if (VerboseEnabled)
-                    {
-                        WriteVerbose($"Sent {sent} bytes from '{_path}' to {Peer(socket)}.");
-                    }
-                }
-            }, socket, $"send '{Path}' to {Peer(socket)}", SocketOperation.Send);
         }
 
         private bool Flush()
