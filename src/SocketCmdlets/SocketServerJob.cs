@@ -28,6 +28,7 @@ namespace SocketCmdlets.Commands
             "ForEach-Object -InputObject $__SocketServerConnection -Process { $_ | & $__SocketServerBlock $_ @__SocketServerArguments }";
 
         private static readonly TimeSpan s_stopWait = TimeSpan.FromSeconds(5);
+        private static readonly TimeSpan s_stopGrace = TimeSpan.FromSeconds(2);
         private static readonly ConcurrentDictionary<Guid, SocketServerJob> s_running = new ConcurrentDictionary<Guid, SocketServerJob>();
 
         private readonly SocketServer _server;
@@ -62,7 +63,9 @@ namespace SocketCmdlets.Commands
                 iss.ImportPSModule(new[] { modulePath });
             }
 
-            _pool = RunspaceFactory.CreateRunspacePool(1, throttleLimit, iss, null);
+            _pool = RunspaceFactory.CreateRunspacePool(iss);
+            _pool.SetMaxRunspaces(throttleLimit);
+            _pool.SetMinRunspaces(1);
             Output.EnumeratorNeverBlocks = true;
             Error.EnumeratorNeverBlocks = true;
             Warning.EnumeratorNeverBlocks = true;
@@ -205,7 +208,7 @@ namespace SocketCmdlets.Commands
                 SetJobState(JobState.Stopping);
             }
 
-            // The listener first, so no new client gets in and the port is free; then the handlers and their sockets.
+            // The listener first, so no new client gets in and the port is free; then the handlers, then their sockets.
             _server.Stop(s_stopWait);
             foreach (PowerShell handler in _handlers.Keys)
             {
@@ -219,6 +222,10 @@ namespace SocketCmdlets.Commands
                 }
             }
 
+            // A handler stopped first cannot run on after its receive ends; one stuck in a call that ignores the stop
+            // is freed by closing its socket.
+            _idle.Wait(s_stopGrace);
+            _server.CloseConnections();
             _idle.Wait(s_stopWait);
             if (reason != null)
             {

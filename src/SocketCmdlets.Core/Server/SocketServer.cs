@@ -100,8 +100,8 @@ namespace SocketCmdlets.Server
         }
 
         /// <summary>
-        /// Stops accepting, closes the listener (the port is free when this returns) and every open connection, and
-        /// waits (at most <paramref name="wait"/>) for the accept loop to end.
+        /// Stops accepting and closes the listener (the port is free when this returns), and waits (at most
+        /// <paramref name="wait"/>) for the accept loop to end. Connections stay open: see <see cref="CloseConnections"/>.
         /// </summary>
         public void Stop(TimeSpan wait)
         {
@@ -112,15 +112,19 @@ namespace SocketCmdlets.Server
 
             _stop.Cancel();
             _listener.Close();
-            foreach (NetSocket connection in _open.Values)
-            {
-                connection.Close();
-            }
-
             Thread thread = _thread;
             if (thread != null && thread != Thread.CurrentThread)
             {
                 thread.Join(wait);
+            }
+        }
+
+        /// <summary>Closes every connection still open (after <see cref="Stop"/>), which ends any call blocked on one.</summary>
+        public void CloseConnections()
+        {
+            foreach (NetSocket connection in _open.Values)
+            {
+                connection.Close();
             }
         }
 

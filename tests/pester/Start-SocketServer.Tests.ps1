@@ -1,0 +1,407 @@
+BeforeAll {
+    Set-StrictMode -Version Latest
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'Certificates.ps1')
+    Import-Module $env:SOCKETCMDLETS_MODULE_PATH
+
+    function New-Client {
+        # A client of 127.0.0.1:<Port>, from -From (another loopback address) when given.
+        param([int] $Port, [string] $From)
+        if ($From) {
+            New-Socket -AddressFamily InterNetwork | Register-SocketBinding -Address $From -Port 0 |
+                Connect-Socket -ComputerName 127.0.0.1 -Port $Port -TimeoutSec 5 -ErrorAction Stop
+        } else {
+            Connect-Socket -ComputerName 127.0.0.1 -Port $Port -TimeoutSec 5 -ErrorAction Stop
+        }
+    }
+
+    function Get-JobText {
+        # What the job wrote so far, kept for later calls, as strings.
+        param($Job)
+        @($Job | Receive-Job -Keep -ErrorAction SilentlyContinue | ForEach-Object { "$_" })
+    }
+
+    function Test-EndOfStream {
+        # True when the server closed the client's connection: a receive ends without data (or with a reset).
+        param($Client)
+        try {
+            $rest = @($Client | Receive-SocketData -ToEnd -TimeoutSec 10 -ErrorAction Stop)
+            $rest.Count -eq 0
+        } catch {
+            $_.FullyQualifiedErrorId -like 'ConnectionReset*'
+        }
+    }
+
+}
+
+BeforeDiscovery {
+    # Binding to 127.0.0.2 works on Linux and Windows; macOS has only 127.0.0.1 unless an alias is added.
+    $probe = [System.Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+    try {
+        $probe.Bind([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Parse('127.0.0.2'), 0))
+        $script:HasSecondLoopback = $true
+    } catch {
+        $script:HasSecondLoopback = $false
+    } finally {
+        $probe.Dispose()
+    }
+}
+
+AfterAll {
+    Get-Job | Where-Object PSJobTypeName -EQ 'SocketServerJob' | Remove-Job -Force
+    Get-Socket | Close-Socket
+}
+
+Describe 'Start-SocketServer' -Tag 'StartSocketServer' {
+    AfterEach {
+        Get-Job | Where-Object PSJobTypeName -EQ 'SocketServerJob' | Remove-Job -Force
+        Get-Socket | Close-Socket
+    }
+
+    Context 'The job' {
+        It 'returns a running SocketServerJob that Get-Job lists, with the port it listens on' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -Name 'srv' -ScriptBlock { }
+            $job.PSJobTypeName | Should -Be 'SocketServerJob'
+            $job.State | Should -Be 'Running'
+            $job.LocalEndPoint.Port | Should -BeGreaterThan 0
+            (Get-Job -Name 'srv').InstanceId | Should -Be $job.InstanceId
+            (Get-Socket -Id $job.ListenerId).State | Should -Be 'Listening'
+        }
+
+        It 'serves 30 concurrent clients, each with its own run of the script block' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -ThrottleLimit 8 -ScriptBlock {
+                $line = $_ | Receive-SocketData -Line -TimeoutSec 20
+                "echo $line" | Send-SocketData -Socket $_ -AppendNewLine
+            }
+            $clients = 1..30 | ForEach-Object { New-Client $job.LocalEndPoint.Port }
+            $i = 0
+            foreach ($c in $clients) { "n$i" | Send-SocketData -Socket $c -AppendNewLine; $i++ }
+            $i = 0
+            foreach ($c in $clients) { $c | Receive-SocketData -Line -TimeoutSec 20 | Should -Be "echo n$i"; $i++ }
+            $job.TotalConnections | Should -Be 30
+        }
+
+        It 'gives the socket as $_ and as the first argument, then -ArgumentList' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -ArgumentList 'two', 3 -ScriptBlock {
+                param($Socket, $Second, $Third)
+                "$($_.Id) $($Socket.Id) $($Socket.State) $Second $Third"
+            }
+            $client = New-Client $job.LocalEndPoint.Port
+            Wait-Until -TimeoutSec 10 { @(Get-JobText $job).Count -gt 0 }
+            $parts = @(Get-JobText $job)[0] -split ' '
+            $parts[0] | Should -Be $parts[1]
+            $parts[2..4] | Should -Be @('Connected', 'two', '3')
+        }
+
+        It 'delivers handler output while the handler still runs and no other client connects' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -ScriptBlock {
+                'first words'
+                $null = $_ | Receive-SocketData -Line -TimeoutSec 30
+                'last words'
+            }
+            $client = New-Client $job.LocalEndPoint.Port
+            Wait-Until -TimeoutSec 5 -Because 'the first output before the handler ends' { (Get-JobText $job) -contains 'first words' }
+            Get-JobText $job | Should -Not -Contain 'last words'
+            $job.ActiveConnections | Should -Be 1
+            'go' | Send-SocketData -Socket $client -AppendNewLine
+            Wait-Until -TimeoutSec 10 { (Get-JobText $job) -contains 'last words' }
+        }
+
+        It 'delivers Write-Host text as information records as it is written' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -ScriptBlock {
+                Write-Host "hello from $($_.Id)"
+                $null = $_ | Receive-SocketData -Line -TimeoutSec 30
+            }
+            $client = New-Client $job.LocalEndPoint.Port
+            Wait-Until -TimeoutSec 5 { $job.Information.Count -gt 0 }
+            "$($job.Information[0].MessageData)" | Should -BeLike 'hello from *'
+        }
+
+        It 'closes the connection when the handler returns' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -ScriptBlock { 'bye' | Send-SocketData -Socket $_ -AppendNewLine }
+            $client = New-Client $job.LocalEndPoint.Port
+            $client | Receive-SocketData -Line -TimeoutSec 10 | Should -Be 'bye'
+            Test-EndOfStream $client | Should -BeTrue
+            Wait-Until -TimeoutSec 10 { $job.ActiveConnections -eq 0 }
+        }
+
+        It 'formats the job in one row of at most 80 columns' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -ScriptBlock { }
+            $lines = @(($job | Format-Table | Out-String -Width 200) -split "`n" | Where-Object { $_.Trim() })
+            $lines.Count | Should -Be 3
+            ($lines | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual 80
+            $lines[0] | Should -Match 'Active'
+        }
+    }
+
+    Context 'Failing and hanging handlers' {
+        It 'makes Write-Error in a handler a job error and goes on serving' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -ScriptBlock { Write-Error -Message "bad $($_.Id)" -ErrorId 'HandlerFailed'; 'after' }
+            $null = New-Client $job.LocalEndPoint.Port
+            Wait-Until -TimeoutSec 10 { $job.Error.Count -gt 0 }
+            $job.Error[0].FullyQualifiedErrorId | Should -BeLike 'HandlerFailed*'
+            $null = New-Client $job.LocalEndPoint.Port
+            Wait-Until -TimeoutSec 10 { $job.TotalConnections -eq 2 -and @(Get-JobText $job | Where-Object { $_ -eq 'after' }).Count -eq 2 }
+            $job.State | Should -Be 'Running'
+        }
+
+        It 'makes a throw in a handler a job error and goes on serving' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -ScriptBlock { throw 'handler blew up' }
+            $first = New-Client $job.LocalEndPoint.Port
+            Wait-Until -TimeoutSec 10 { $job.Error.Count -gt 0 }
+            "$($job.Error[0])" | Should -Be 'handler blew up'
+            Test-EndOfStream $first | Should -BeTrue
+            $null = New-Client $job.LocalEndPoint.Port
+            Wait-Until -TimeoutSec 10 { $job.Error.Count -eq 2 }
+            $job.State | Should -Be 'Running'
+        }
+
+        It 'goes on serving while a handler hangs' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -ThrottleLimit 2 -ScriptBlock {
+                param($s)
+                $first = $s | Receive-SocketData -Line
+                if ($first -eq 'hang') { $null = $s | Receive-SocketData -Line }
+                "done $first" | Send-SocketData -Socket $s -AppendNewLine
+            }
+            $hanging = New-Client $job.LocalEndPoint.Port
+            'hang' | Send-SocketData -Socket $hanging -AppendNewLine
+            $other = New-Client $job.LocalEndPoint.Port
+            'quick' | Send-SocketData -Socket $other -AppendNewLine
+            $other | Receive-SocketData -Line -TimeoutSec 10 | Should -Be 'done quick'
+        }
+    }
+
+    Context 'Stop-Job and Remove-Module' {
+        It 'frees the port by the time Stop-Job returns and closes the listener' {
+            $job = Start-SocketServer -Port 0 -Address 127.0.0.1 -ScriptBlock { }
+            $port = $job.LocalEndPoint.Port
+            $job | Stop-Job
+            $job.State | Should -Be 'Stopped'
+            Get-Socket -Id $job.ListenerId | Should -BeNullOrEmpty
+            $again = Start-SocketListen -Port $port -Address 127.0.0.1 -ErrorAction Stop
+            $again.LocalEndPoint.Port | Should -Be $port
+        }
+
+        It 'ends a handler blocked in a receive and closes its connection' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -ScriptBlock { 'waiting'; $null = $_ | Receive-SocketData -Line; 'never' }
+            $client = New-Client $job.LocalEndPoint.Port
+            Wait-Until -TimeoutSec 10 { (Get-JobText $job) -contains 'waiting' }
+            $job | Stop-Job
+            Test-EndOfStream $client | Should -BeTrue
+            $job.ActiveConnections | Should -Be 0
+            Get-JobText $job | Should -Not -Contain 'never'
+            @(Get-Socket | Where-Object { $_.Id -ne $client.Id }) | Should -BeNullOrEmpty
+        }
+
+        It 'stops a running server on Remove-Job -Force' {
+            $job = Start-SocketServer -Port 0 -Address 127.0.0.1 -ScriptBlock { }
+            $port = $job.LocalEndPoint.Port
+            $job | Remove-Job -Force
+            { New-Client $port } | Should -Throw -ErrorId 'ConnectionRefused,SocketCmdlets.Commands.ConnectSocketCommand'
+        }
+
+        It 'stops the servers of a session when the module is removed there' {
+            $second = Start-SecondPowerShell {
+                $job = Start-SocketServer -Port 0 -Address 127.0.0.1 -ScriptBlock { $null = $_ | Receive-SocketData -Line }
+                $job.LocalEndPoint.Port
+                Remove-Module SocketCmdlets
+                $job.State
+            }
+            try {
+                $out = @(Wait-SecondPowerShell $second -TimeoutSec 60)
+                $out[1] | Should -Be 'Stopped'
+                { New-Client $out[0] } | Should -Throw -ErrorId 'ConnectionRefused,SocketCmdlets.Commands.ConnectSocketCommand'
+            } finally {
+                $second | Remove-SecondPowerShell
+            }
+        }
+
+        It 'fails with ListenerClosed when its listener is closed behind its back' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -ScriptBlock { }
+            Get-Socket -Id $job.ListenerId | Close-Socket
+            Wait-Until -TimeoutSec 10 { $job.State -eq 'Failed' }
+            $job.Error[0].FullyQualifiedErrorId | Should -Be 'ListenerClosed,SocketCmdlets.Commands.StartSocketServerCommand'
+        }
+
+        It 'leaves no descriptor or thread behind after serving and stopping' {
+            # One round first, so what the runtime keeps for good (thread pool, caches) is already counted.
+            $warm = Start-SocketServer -Port 0 -Address Loopback -ScriptBlock { 'x' | Send-SocketData -Socket $_ }
+            $c = New-Client $warm.LocalEndPoint.Port; $null = $c | Receive-SocketData -TimeoutSec 10; $c | Close-Socket
+            $warm | Remove-Job -Force
+            Invoke-FullGC
+            $before = Get-ResourceCount
+            foreach ($round in 1..3) {
+                $job = Start-SocketServer -Port 0 -Address Loopback -ThrottleLimit 4 -ScriptBlock { 'x' | Send-SocketData -Socket $_ }
+                $clients = 1..5 | ForEach-Object { New-Client $job.LocalEndPoint.Port }
+                foreach ($c in $clients) { $null = $c | Receive-SocketData -TimeoutSec 10 }
+                $clients | Close-Socket
+                $job | Remove-Job -Force
+            }
+            Wait-Until -TimeoutSec 30 -IntervalMs 250 -Because 'descriptors and threads back to where they were' {
+                Invoke-FullGC
+                $now = Get-ResourceCount
+                $now.Handles -le $before.Handles + 2 -and $now.Threads -le $before.Threads + 4
+            }
+        }
+    }
+
+    Context 'Limits' {
+        It 'runs at most -ThrottleLimit handlers at once; the others wait, accepted' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -ThrottleLimit 2 -ScriptBlock {
+                "start $($_.Id)"
+                $null = $_ | Receive-SocketData -Line -TimeoutSec 60
+            }
+            $clients = 1..4 | ForEach-Object { New-Client $job.LocalEndPoint.Port }
+            Wait-Until -TimeoutSec 10 { $job.ActiveConnections -eq 4 -and @(Get-JobText $job).Count -eq 2 }
+            Start-Sleep -Milliseconds 500
+            @(Get-JobText $job).Count | Should -Be 2
+            $clients | ForEach-Object { 'go' | Send-SocketData -Socket $_ -AppendNewLine }
+            Wait-Until -TimeoutSec 10 { @(Get-JobText $job).Count -eq 4 }
+        }
+
+        It 'closes clients beyond -MaxConnections at once and counts them' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -MaxConnections 1 -ScriptBlock {
+                "served $($_.RemoteEndPoint.Port)"
+                $null = $_ | Receive-SocketData -Line -TimeoutSec 60
+            }
+            $first = New-Client $job.LocalEndPoint.Port
+            Wait-Until -TimeoutSec 10 { $job.ActiveConnections -eq 1 }
+            Wait-Until -TimeoutSec 10 { @(Get-JobText $job).Count -eq 1 }
+            $second = New-Client $job.LocalEndPoint.Port
+            Test-EndOfStream $second | Should -BeTrue
+            $job.RejectedConnections | Should -Be 1
+            Get-JobText $job | Should -Be "served $($first.LocalEndPoint.Port)"
+        }
+
+        It 'turns away a client that -DenyAddress names, and serves others' -Skip:(-not $HasSecondLoopback) {
+            $job = Start-SocketServer -Port 0 -Address 127.0.0.1 -DenyAddress 127.0.0.2 -Verbose -ScriptBlock { "served $($_.RemoteEndPoint.Address)" } 4>$null
+            $denied = New-Client $job.LocalEndPoint.Port -From 127.0.0.2
+            Test-EndOfStream $denied | Should -BeTrue
+            $null = New-Client $job.LocalEndPoint.Port
+            Wait-Until -TimeoutSec 10 { @(Get-JobText $job).Count -eq 1 }
+            Get-JobText $job | Should -Be 'served 127.0.0.1'
+            $job.RejectedConnections | Should -Be 1
+            $job.Verbose.Message | Where-Object { $_ -like 'Rejected 127.0.0.2:*' } | Should -Not -BeNullOrEmpty
+        }
+
+        It 'serves only the ranges -AllowAddress names' -Skip:(-not $HasSecondLoopback) {
+            $job = Start-SocketServer -Port 0 -Address 127.0.0.1 -AllowAddress '127.0.0.2/32', '::1' -ScriptBlock { "served $($_.RemoteEndPoint.Address)" }
+            $outsider = New-Client $job.LocalEndPoint.Port
+            Test-EndOfStream $outsider | Should -BeTrue
+            $null = New-Client $job.LocalEndPoint.Port -From 127.0.0.2
+            Wait-Until -TimeoutSec 10 { @(Get-JobText $job).Count -eq 1 }
+            Get-JobText $job | Should -Be 'served 127.0.0.2'
+            $job.RejectedConnections | Should -Be 1
+        }
+
+        It 'matches IPv4 clients of a dual-mode listener as IPv4' {
+            $job = Start-SocketServer -Port 0 -AllowAddress 127.0.0.0/8 -ScriptBlock { "served $($_.RemoteEndPoint.Address)" }
+            $null = New-Client $job.LocalEndPoint.Port
+            Wait-Until -TimeoutSec 10 { @(Get-JobText $job).Count -eq 1 }
+            Get-JobText $job | Should -Be 'served 127.0.0.1'
+            $job.RejectedConnections | Should -Be 0
+        }
+    }
+
+    Context 'Bad arguments' {
+        It 'rejects a malformed CIDR range before anything is bound' {
+            $count = @(Get-Socket).Count
+            { Start-SocketServer -Port 0 -AllowAddress '10.0.0.0/33' -ScriptBlock { } -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidAddressFilter,SocketCmdlets.Commands.StartSocketServerCommand'
+            @(Get-Socket).Count | Should -Be $count
+            @(Get-Job | Where-Object PSJobTypeName -EQ 'SocketServerJob') | Should -BeNullOrEmpty
+        }
+
+        It 'names the bad entry in the message' {
+            try { Start-SocketServer -Port 0 -DenyAddress '::1', 'nonsense' -ScriptBlock { } -ErrorAction Stop } catch { $e = $_ }
+            "$e" | Should -Match "'nonsense'"
+        }
+
+        It 'rejects a string instead of a script block' {
+            { Start-SocketServer -Port 0 -ScriptBlock 'Get-Date' -ErrorAction Stop } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage*'
+            @(Get-Socket) | Should -BeNullOrEmpty
+        }
+
+        It 'rejects -ThrottleLimit 0' {
+            { Start-SocketServer -Port 0 -ThrottleLimit 0 -ScriptBlock { } -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        }
+
+        It 'reports a port in use as AddressInUse and leaves nothing behind' {
+            $holder = Start-SocketListen -Port 0 -Address 127.0.0.1
+            { Start-SocketServer -Port $holder.LocalEndPoint.Port -Address 127.0.0.1 -ScriptBlock { } -ErrorAction Stop } |
+                Should -Throw -ErrorId 'AddressInUse,SocketCmdlets.Commands.StartSocketServerCommand'
+            @(Get-Socket).Count | Should -Be 1
+            @(Get-Job | Where-Object PSJobTypeName -EQ 'SocketServerJob') | Should -BeNullOrEmpty
+        }
+    }
+
+    Context 'TLS' {
+        BeforeAll {
+            $script:Certificate = New-TestCertificate
+        }
+
+        It 'makes every connection TLS before the handler runs' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -Certificate $Certificate -ScriptBlock {
+                "encrypted: $($_.IsEncrypted)" | Send-SocketData -Socket $_ -AppendNewLine
+            }
+            $client = Connect-Socket -ComputerName 127.0.0.1 -Port $job.LocalEndPoint.Port -UseTls -SkipCertificateCheck -TimeoutSec 10
+            $client | Receive-SocketData -Line -TimeoutSec 10 | Should -Be 'encrypted: True'
+        }
+
+        It 'makes a failed handshake a job error and goes on serving' {
+            $job = Start-SocketServer -Port 0 -Address Loopback -Certificate $Certificate -ScriptBlock {
+                'tls ok' | Send-SocketData -Socket $_ -AppendNewLine
+            }
+            $plain = New-Client $job.LocalEndPoint.Port
+            "GET / HTTP/1.0`r`n`r`n" | Send-SocketData -Socket $plain
+            Wait-Until -TimeoutSec 15 { $job.Error.Count -gt 0 }
+            $job.Error[0].FullyQualifiedErrorId | Should -Be 'TlsHandshakeFailed,SocketCmdlets.Commands.StartSocketServerCommand'
+            $client = Connect-Socket -ComputerName 127.0.0.1 -Port $job.LocalEndPoint.Port -UseTls -SkipCertificateCheck -TimeoutSec 10
+            $client | Receive-SocketData -Line -TimeoutSec 10 | Should -Be 'tls ok'
+            $job.State | Should -Be 'Running'
+        }
+    }
+
+    Context 'Unix domain socket' {
+        It 'serves on -Path and removes the socket file on Stop-Job' -Skip:($IsWindows) {
+            $path = Join-Path ([System.IO.Path]::GetTempPath()) "sc-server-$PID.sock"
+            $job = Start-SocketServer -Path $path -ScriptBlock { 'unix hello' | Send-SocketData -Socket $_ -AppendNewLine }
+            $job.Path | Should -Be $path
+            $client = Connect-Socket -Path $path -TimeoutSec 10
+            $client | Receive-SocketData -Line -TimeoutSec 10 | Should -Be 'unix hello'
+            $job | Stop-Job
+            Test-Path -LiteralPath $path | Should -BeFalse
+        }
+
+        It 'refuses -AllowAddress with -Path (a Unix peer has no address)' {
+            { Start-SocketServer -Path 'x.sock' -AllowAddress 127.0.0.1 -ScriptBlock { } -ErrorAction Stop } | Should -Throw -ErrorId 'AmbiguousParameterSet*'
+        }
+    }
+}
+
+# The one-line mock server of the README and the help, as a test writer would use it.
+Describe 'A mock server in BeforeAll' -Tag 'StartSocketServer' {
+    BeforeAll {
+        $script:Mock = Start-SocketServer -Port 0 -Address Loopback { 'OK ready' | Send-SocketData -Socket $_ -AppendNewLine }
+        $script:MockPort = $Mock.LocalEndPoint.Port
+    }
+
+    AfterAll {
+        $Mock | Stop-Job -PassThru | Remove-Job
+    }
+
+    It 'answers the client under test' {
+        $c = Connect-Socket -ComputerName 127.0.0.1 -Port $MockPort -TimeoutSec 5
+        $c | Receive-SocketData -Line -TimeoutSec 5 | Should -Be 'OK ready'
+        $c | Close-Socket
+    }
+}
+
+Describe 'After the mock server' -Tag 'StartSocketServer' {
+    It 'left no socket and no job behind' {
+        @(Get-Socket) | Should -BeNullOrEmpty
+        @(Get-Job | Where-Object PSJobTypeName -EQ 'SocketServerJob') | Should -BeNullOrEmpty
+        { Connect-Socket -ComputerName 127.0.0.1 -Port $MockPort -TimeoutSec 5 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ConnectionRefused,SocketCmdlets.Commands.ConnectSocketCommand'
+    }
+}
