@@ -405,3 +405,58 @@ Describe 'After the mock server' -Tag 'StartSocketServer' {
             Should -Throw -ErrorId 'ConnectionRefused,SocketCmdlets.Commands.ConnectSocketCommand'
     }
 }
+
+# The README's two Start-SocketServer blocks run as written.
+Describe 'README: servers in one line and the mock server' -Tag 'StartSocketServer' {
+    BeforeAll {
+        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../../README.md')
+        function Get-SectionBlock([string] $Heading) {
+            $section = [regex]::Match($readme, "(?s)\n## $([regex]::Escape($Heading))\r?\n(.*?)(\n## |\z)").Groups[1].Value
+            [regex]::Match($section, '(?s)```pwsh\r?\n(.*?)```').Groups[1].Value
+        }
+
+        function Invoke-InRunspace([string] $Script) {
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript("`$ErrorActionPreference = 'Stop'; Import-Module '$ModulePath'`n" + $Script)
+                $handle = $ps.BeginInvoke()
+                if (-not $handle.AsyncWaitHandle.WaitOne(60000)) {
+                    $null = $ps.BeginStop($null, $null).AsyncWaitHandle.WaitOne(10000)
+                    throw 'The README block did not finish within 60 s.'
+                }
+                [pscustomobject]@{ Output = @($ps.EndInvoke($handle) | ForEach-Object { "$_" }); Errors = @($ps.Streams.Error | ForEach-Object { "$_" }) }
+            } finally {
+                $ps.Dispose()
+            }
+        }
+    }
+
+    It 'runs the echo server block and receives what the handler wrote' {
+        $block = Get-SectionBlock 'Servers in one line: Start-SocketServer'
+        $block | Should -Not -BeNullOrEmpty
+        $result = Invoke-InRunspace ($block + "`n'jobs:' + @(Get-Job | Where-Object PSJobTypeName -EQ 'SocketServerJob').Count")
+        $result.Errors | Should -BeNullOrEmpty
+        $result.Output | Should -Contain 'echo: hi'
+        $result.Output -like 'served 127.0.0.1:*' | Should -Not -BeNullOrEmpty
+        $result.Output[-1] | Should -Be 'jobs:0'
+    }
+
+    It 'runs the mock server test with Pester and leaves no server behind' {
+        $block = Get-SectionBlock 'Testing your own scripts with a mock server'
+        $block | Should -Not -BeNullOrEmpty
+        $pester = (Get-Module Pester).Path
+        $script = "Import-Module '$pester'`n" +
+            "`$r = Invoke-Pester -Container (New-PesterContainer -ScriptBlock ([scriptblock]::Create(`$args[0]))) -PassThru -Output None`n" +
+            "'passed:' + `$r.PassedCount; 'failed:' + `$r.FailedCount; 'jobs:' + @(Get-Job | Where-Object PSJobTypeName -EQ 'SocketServerJob').Count"
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$ModulePath'`n" + $script).AddArgument($block)
+            $handle = $ps.BeginInvoke()
+            $handle.AsyncWaitHandle.WaitOne(90000) | Should -BeTrue
+            $out = @($ps.EndInvoke($handle) | ForEach-Object { "$_" })
+        } finally {
+            $ps.Dispose()
+        }
+        $out | Should -Be @('passed:1', 'failed:0', 'jobs:0')
+    }
+}
