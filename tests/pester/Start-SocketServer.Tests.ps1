@@ -216,6 +216,35 @@ Describe 'Start-SocketServer' -Tag 'StartSocketServer' {
             }
         }
 
+        It 'runs servers of two runspaces at once; removing the module in one leaves the other serving' {
+            $script = {
+                param($Name)
+                $job = Start-SocketServer -Port 0 -Address 127.0.0.1 -Name $Name -ScriptBlock { param($s, $n) "$n" | Send-SocketData -Socket $s -AppendNewLine } -ArgumentList $Name
+                $c = Connect-Socket -ComputerName 127.0.0.1 -Port $job.LocalEndPoint.Port -TimeoutSec 10
+                $c | Receive-SocketData -Line -TimeoutSec 10
+                $c | Close-Socket
+                $job.LocalEndPoint.Port
+            }
+            $one = Start-SecondPowerShell $script -ArgumentList 'one'
+            $two = Start-SecondPowerShell $script -ArgumentList 'two'
+            try {
+                $outOne = @(Wait-SecondPowerShell $one -TimeoutSec 60)
+                $outTwo = @(Wait-SecondPowerShell $two -TimeoutSec 60)
+                $outOne[0] | Should -Be 'one'
+                $outTwo[0] | Should -Be 'two'
+                $one.PowerShell.Commands.Clear()
+                $null = $one.PowerShell.AddScript('Remove-Module SocketCmdlets').Invoke()
+                { New-Client $outOne[1] } | Should -Throw -ErrorId 'ConnectionRefused,SocketCmdlets.Commands.ConnectSocketCommand'
+                $c = New-Client $outTwo[1]
+                $c | Receive-SocketData -Line -TimeoutSec 10 | Should -Be 'two'
+            } finally {
+                # Closing a runspace does not stop its servers (as it does not close its sockets): stop it there.
+                $two.PowerShell.Commands.Clear()
+                $null = $two.PowerShell.AddScript('Get-Job | Remove-Job -Force').Invoke()
+                $one, $two | Remove-SecondPowerShell
+            }
+        }
+
         It 'fails with ListenerClosed when its listener is closed behind its back' {
             $job = Start-SocketServer -Port 0 -Address Loopback -ScriptBlock { }
             Get-Socket -Id $job.ListenerId | Close-Socket
