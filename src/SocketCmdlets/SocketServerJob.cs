@@ -23,7 +23,7 @@ namespace SocketCmdlets.Commands
         // $_ and the first argument are the socket; $_ reaches a plain, a process or an end block alike this way.
         private const string Runner =
             "param($__SocketServerConnection, $__SocketServerScript, $__SocketServerArguments, $__SocketServerLocation)\n" +
-            "if ($__SocketServerLocation) { Set-Location -LiteralPath $__SocketServerLocation }\n" +
+            "if ($__SocketServerLocation -and $PWD.ProviderPath -ne $__SocketServerLocation) { Set-Location -LiteralPath $__SocketServerLocation }\n" +
             "$__SocketServerBlock = [scriptblock]::Create($__SocketServerScript)\n" +
             "ForEach-Object -InputObject $__SocketServerConnection -Process { $_ | & $__SocketServerBlock $_ @__SocketServerArguments }";
 
