@@ -13,7 +13,7 @@ namespace SocketCmdlets.Commands
     /// The job that Start-SocketServer returns: an accept loop in the engine and one run of the script block per
     /// connection on a runspace pool. What a handler writes reaches the job's streams as it is written.
     /// </summary>
-    public sealed class SocketServerJob : Job2
+    public sealed partial class SocketServerJob : Job2
     {
         /// <summary>The value of PSJobTypeName.</summary>
         public const string JobTypeName = "SocketServerJob";
@@ -40,6 +40,7 @@ namespace SocketCmdlets.Commands
         private readonly ConcurrentDictionary<PowerShell, NetSocket> _handlers = new ConcurrentDictionary<PowerShell, NetSocket>();
         private readonly ManualResetEventSlim _idle = new ManualResetEventSlim(true);
         private int _shutdown;
+        private int _running;
 
         internal SocketServerJob(string name, NetSocket listener, SocketServerOptions options, ScriptBlock scriptBlock, object[] arguments,
             int throttleLimit, string modulePath, string location, bool verbose)
@@ -124,14 +125,23 @@ namespace SocketCmdlets.Commands
         }
 
         /// <summary>Opens the runspace pool and starts accepting.</summary>
-        public override void StartJob()
+        public override void StartJob() => Start(CancellationToken.None);
+
+        /// <summary>Opens the runspace pool (which imports the module: the one wait, cut short by <paramref name="cancellationToken"/>) and starts accepting.</summary>
+        internal void Start(CancellationToken cancellationToken)
         {
             if (JobStateInfo.State != JobState.NotStarted)
             {
                 throw new InvalidOperationException("The server job has been started already.");
             }
 
-            _pool.Open();
+            IAsyncResult opening = _pool.BeginOpen(null, null);
+            while (!opening.AsyncWaitHandle.WaitOne(100))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            _pool.EndOpen(opening);
             s_running[InstanceId] = this;
             SetJobState(JobState.Running);
             _server.Start();
@@ -266,13 +276,18 @@ namespace SocketCmdlets.Commands
             handler.AddScript(Runner, true).AddArgument(connection).AddArgument(_script).AddArgument(_arguments).AddArgument(_location);
             var output = new PSDataCollection<PSObject>();
             Forward(output, Output);
-            Forward(handler.Streams.Error, Error);
+            ForwardErrors(handler.Streams.Error);
             Forward(handler.Streams.Warning, Warning);
             Forward(handler.Streams.Verbose, Verbose);
             Forward(handler.Streams.Debug, Debug);
             Forward(handler.Streams.Information, Information);
             _handlers[handler] = connection;
-            _idle.Reset();
+            lock (_idle)
+            {
+                _running++;
+                _idle.Reset();
+            }
+
             if (Volatile.Read(ref _shutdown) != 0)
             {
                 HandlerEnded(handler, output);
@@ -284,6 +299,19 @@ namespace SocketCmdlets.Commands
                 AddTo(Verbose, new VerboseRecord($"Serving {Describe(connection)} ({ActiveConnections} active)."));
             }
 
+            try
+            {
+                Invoke(handler, output);
+            }
+            catch (Exception e) when (e is InvalidRunspacePoolStateException || e is InvalidOperationException || e is ObjectDisposedException)
+            {
+                // The pool closed under a connection that arrived as the server stopped.
+                HandlerEnded(handler, output);
+            }
+        }
+
+        private void Invoke(PowerShell handler, PSDataCollection<PSObject> output)
+        {
             handler.BeginInvoke<PSObject, PSObject>(null, output, null, ar =>
             {
                 try
@@ -315,88 +343,16 @@ namespace SocketCmdlets.Commands
                 }
             }
 
-            if (_handlers.IsEmpty)
+            lock (_idle)
             {
-                _idle.Set();
+                if (--_running == 0)
+                {
+                    _idle.Set();
+                }
             }
 
             handler.Dispose();
             output.Dispose();
-        }
-
-        private static void Forward<T>(PSDataCollection<T> from, PSDataCollection<T> to)
-        {
-            from.DataAdded += (sender, e) =>
-            {
-                foreach (T item in from.ReadAll())
-                {
-                    AddTo(to, item);
-                }
-            };
-        }
-
-        private static void AddTo<T>(PSDataCollection<T> stream, T item)
-        {
-            try
-            {
-                stream.Add(item);
-            }
-            catch (Exception e) when (e is PSInvalidOperationException || e is ObjectDisposedException)
-            {
-                // The job was removed (Remove-Job) and its streams closed: nobody is left to read it.
-            }
-        }
-
-        private static string Describe(NetSocket connection) =>
-            connection.RemoteEndPoint != null ? $"{NetSocket.Format(connection.RemoteEndPoint)} (socket {connection.Id})" : $"a client (socket {connection.Id})";
-
-        private static ErrorRecord ServerError(ErrorRecord record) =>
-            new ErrorRecord(record.Exception, record.FullyQualifiedErrorId + "," + CommandName, record.CategoryInfo.Category, record.TargetObject)
-            {
-                ErrorDetails = record.ErrorDetails,
-            };
-
-        private sealed class Sink : ISocketServerSink
-        {
-            private readonly SocketServerJob _job;
-
-            public Sink(SocketServerJob job) => _job = job;
-
-            public void Serve(NetSocket connection) => _job.Serve(connection);
-
-            public void Rejected(IPEndPoint client, RejectReason reason)
-            {
-                if (_job._verbose)
-                {
-                    string why = reason == RejectReason.Address
-                        ? "its address is not allowed (-AllowAddress/-DenyAddress)"
-                        : $"{_job.MaxConnections} connections are open already (-MaxConnections)";
-                    AddTo(_job.Verbose, new VerboseRecord($"Rejected {(client != null ? NetSocket.Format(client) : "a client")} and closed its connection: {why}."));
-                }
-            }
-
-            public void Failed(NetSocket connection, Exception error)
-            {
-                string attempt = connection == null
-                    ? $"accept a connection on {_job.Location}"
-                    : $"start TLS with {Describe(connection)}";
-                AddTo(_job.Error, ServerError(ErrorFactory.FromException(error, (object)connection ?? _job.Location, attempt,
-                    connection == null ? SocketOperation.Accept : SocketOperation.Connect)));
-            }
-
-            public void Ended(Exception error)
-            {
-                if (Volatile.Read(ref _job._shutdown) != 0)
-                {
-                    return;
-                }
-
-                // The listener was closed behind the server's back (Close-Socket, Get-Socket | Close-Socket): the server ends.
-                ErrorRecord reason = ServerError(ErrorFactory.Create(error ?? new InvalidOperationException("The listener closed."), "ListenerClosed",
-                    ErrorCategory.ResourceUnavailable, _job.Location,
-                    $"The server on {_job.Location} stopped: its listening socket {_job.ListenerId} was closed. Start a new server with Start-SocketServer."));
-                System.Threading.Tasks.Task.Run(() => _job.Shutdown(JobState.Failed, reason));
-            }
         }
     }
 }

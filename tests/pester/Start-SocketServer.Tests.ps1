@@ -190,7 +190,26 @@ Describe 'Start-SocketServer' -Tag 'StartSocketServer' {
             Test-EndOfStream $client | Should -BeTrue
             $job.ActiveConnections | Should -Be 0
             Get-JobText $job | Should -Not -Contain 'never'
+            $job.Error | Should -BeNullOrEmpty
             @(Get-Socket | Where-Object { $_.Id -ne $client.Id }) | Should -BeNullOrEmpty
+        }
+
+        It 'ends Start-SocketServer on Ctrl+C while it opens its runspaces, leaving nothing behind' {
+            $second = Start-SecondPowerShell {
+                $global:started = Start-SocketServer -Port 0 -Address 127.0.0.1 -Name 'cancelled' -ThrottleLimit 2 -ScriptBlock { } -Verbose
+            }
+            try {
+                Wait-Until -TimeoutSec 30 { $second.PowerShell.Streams.Verbose.Count -gt 0 -or $second.Handle.IsCompleted }
+                Stop-SecondPowerShell $second -TimeoutSec 20 | Should -BeTrue
+                Get-StopError $second | Should -BeNullOrEmpty
+                $second.PowerShell.Commands.Clear()
+                # Stopped while opening: no job and no listener; finished first: one running job, which is removed here.
+                $left = @($second.PowerShell.AddScript('@(Get-Job).Count; @(Get-Socket -Name cancelled).Count; Get-Job | Remove-Job -Force').Invoke())
+                if ($left[0] -eq 0) { $left[1] | Should -Be 0 }
+                $left[0] | Should -BeLessOrEqual 1
+            } finally {
+                $second | Remove-SecondPowerShell
+            }
         }
 
         It 'stops a running server on Remove-Job -Force' {

@@ -130,9 +130,13 @@ namespace SocketCmdlets.Commands
                     WriteVerbose($"Opening {ThrottleLimit} runspace(s) at most for the handlers{(modulePath != null ? $", each with the module from {modulePath}" : string.Empty)}.");
                 }
 
-                job.StartJob();
+                job.Start(StopToken);
                 JobRepository.Add(job);
                 ok = true;
+            }
+            catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
             }
             finally
             {
