@@ -1,9 +1,9 @@
 <#
 .SYNOPSIS
-    An echo server that serves many clients at once with ForEach-Object -Parallel, and as many clients to try it.
+    An echo server that serves many clients at once with Start-SocketServer, and as many clients to try it.
 .DESCRIPTION
-    The server accepts -Clients connections; each is served in its own runspace: every line it receives is sent
-    back at once (-Unbuffered), until the client closes. The clients run in parallel too, each sending -Lines lines
+    The server runs up to -Clients handlers at once, each in a runspace of its pool: every line a client sends is
+    sent back at once (-Unbuffered), until the client closes. The clients run in parallel too, each sending -Lines lines
     and checking the echoes. Prints one summary line. Loopback only.
 .EXAMPLE
     ./examples/ParallelEchoServer.ps1 -Clients 100
@@ -17,21 +17,10 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
 $module = (Get-Module SocketCmdlets).Path
-$listener = Start-SocketListen -Port 0 -Address Loopback -Name echo
-$port = $listener.LocalEndPoint.Port
 
-# The server: a thread job that accepts $Clients connections and serves each in parallel.
-$server = Start-ThreadJob {
-    # $using: reaches one level out: copy what the inner parallel blocks need into this runspace.
-    $module = $using:module
-    $clients = $using:Clients
-    Import-Module $module
-    $using:listener | Receive-SocketConnection -Count $clients -TimeoutSec 60 | ForEach-Object -ThrottleLimit $clients -Parallel {
-        Import-Module $using:module
-        $_ | Receive-SocketData -Line -ToEnd -TimeoutSec 60 | Send-SocketData -Socket $_ -AppendNewLine -Unbuffered
-        $_ | Close-Socket
-    }
-}
+# The server: one line. Each connection runs the script block in a runspace of the server's pool.
+$server = Start-SocketServer -Port 0 -Address Loopback -Name echo -ThrottleLimit $Clients { $_ | Receive-SocketData -Line -ToEnd -TimeoutSec 60 | Send-SocketData -Socket $_ -AppendNewLine -Unbuffered }
+$port = $server.LocalEndPoint.Port
 
 # The clients, all at once.
 $started = Get-Date
@@ -50,9 +39,8 @@ $results = 1..$Clients | ForEach-Object -ThrottleLimit $Clients -Parallel {
     }
 }
 
-$null = $server | Wait-Job -Timeout 60
-$server | Receive-Job
-$server | Remove-Job -Force
-$listener | Close-Socket
+# Stop-Job closes the listener and any connection still open; Receive-Job shows a handler's errors, if any.
+$server | Stop-Job -PassThru | Receive-Job
+$server | Remove-Job
 $echoed = ($results | Measure-Object -Sum).Sum
 "$Clients clients, $echoed of $($Clients * $Lines) lines echoed in $([int]((Get-Date) - $started).TotalMilliseconds) ms"

@@ -13,6 +13,19 @@ AfterAll {
     Get-Socket | Close-Socket
 }
 
+BeforeDiscovery {
+    # Binding to 127.0.0.2 works on Linux and Windows; macOS has only 127.0.0.1 unless an alias is added.
+    $probe = [System.Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+    try {
+        $probe.Bind([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Parse('127.0.0.2'), 0))
+        $script:HasSecondLoopback = $true
+    } catch {
+        $script:HasSecondLoopback = $false
+    } finally {
+        $probe.Dispose()
+    }
+}
+
 Describe 'Receive-SocketConnection' -Tag 'ReceiveSocketConnection' {
     BeforeEach {
         $server = Start-SocketListen -Port 0 -Address 127.0.0.1
@@ -225,6 +238,71 @@ Describe 'Receive-SocketConnection' -Tag 'ReceiveSocketConnection' {
 
         It 'rejects a negative -TimeoutSec' {
             { $server | Receive-SocketConnection -TimeoutSec -1 -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError,SocketCmdlets.Commands.ReceiveSocketConnectionCommand'
+        }
+    }
+
+    Context '-AllowAddress and -DenyAddress' {
+        BeforeAll {
+            function New-ClientFrom {
+                param([int] $Port, [string] $From)
+                New-Socket -AddressFamily InterNetwork | Register-SocketBinding -Address $From -Port 0 |
+                    Connect-Socket -ComputerName 127.0.0.1 -Port $Port -TimeoutSec 5 -ErrorAction Stop
+            }
+
+            function Test-Closed {
+                # True when the listener side closed the client's connection (end of stream or reset).
+                param($Client)
+                try { @($Client | Receive-SocketData -ToEnd -TimeoutSec 10 -ErrorAction Stop).Count -eq 0 } catch { $_.FullyQualifiedErrorId -like 'ConnectionReset*' }
+            }
+        }
+
+        It 'closes a denied client at once and writes the next allowed one' -Skip:(-not $HasSecondLoopback) {
+            $denied = New-ClientFrom $port 127.0.0.2
+            $allowed = New-Client $port
+            $peers = @($server | Receive-SocketConnection -DenyAddress 127.0.0.2 -TimeoutSec 5)
+            $peers.Count | Should -Be 1
+            $peers[0].RemoteEndPoint.Port | Should -Be $allowed.LocalEndPoint.Port
+            Test-Closed $denied | Should -BeTrue
+        }
+
+        It 'writes only clients from the -AllowAddress ranges' -Skip:(-not $HasSecondLoopback) {
+            $outsider = New-Client $port
+            $insider = New-ClientFrom $port 127.0.0.2
+            $peers = @($server | Receive-SocketConnection -AllowAddress '127.0.0.2/32', '::1' -TimeoutSec 5)
+            $peers.Count | Should -Be 1
+            $peers[0].RemoteEndPoint.Address.ToString() | Should -Be '127.0.0.2'
+            Test-Closed $outsider | Should -BeTrue
+            @(Get-Socket | Where-Object { $_.RemoteEndPoint -and $_.RemoteEndPoint.Port -eq $outsider.LocalEndPoint.Port }) | Should -BeNullOrEmpty
+        }
+
+        It 'does not count a rejected client towards -Count' -Skip:(-not $HasSecondLoopback) {
+            $null = New-Client $port
+            $null = New-ClientFrom $port 127.0.0.2
+            $null = New-Client $port
+            $peers = @($server | Receive-SocketConnection -Count 2 -DenyAddress 127.0.0.2 -TimeoutSec 5)
+            $peers.Count | Should -Be 2
+            $peers | ForEach-Object { $_.RemoteEndPoint.Address.ToString() } | Should -Be @('127.0.0.1', '127.0.0.1')
+        }
+
+        It 'matches IPv4 clients of a dual-mode listener as IPv4' {
+            $listener = New-Socket | Register-SocketBinding -Port 0 | Start-SocketListen
+            $null = Connect-Socket -ComputerName 127.0.0.1 -Port $listener.LocalEndPoint.Port -TimeoutSec 5
+            $peer = $listener | Receive-SocketConnection -AllowAddress 127.0.0.1 -TimeoutSec 5
+            $peer.RemoteEndPoint.Address.ToString() | Should -Be '127.0.0.1'
+        }
+
+        It 'says on the verbose stream whom it rejected' {
+            $null = New-Client $port
+            $records = $server | Receive-SocketConnection -DenyAddress 127.0.0.0/8 -TimeoutSec 1 -Verbose -ErrorAction SilentlyContinue 4>&1
+            @($records | Get-VerboseMessage) -like 'Rejected 127.0.0.1:*' | Should -Not -BeNullOrEmpty
+        }
+
+        It 'rejects a malformed range before accepting anything' {
+            $client = New-Client $port
+            { $server | Receive-SocketConnection -AllowAddress '10.0.0.0/99' -TimeoutSec 5 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidAddressFilter,SocketCmdlets.Commands.ReceiveSocketConnectionCommand'
+            # The pending client is still there for the next accept.
+            ($server | Receive-SocketConnection -TimeoutSec 5).RemoteEndPoint.Port | Should -Be $client.LocalEndPoint.Port
         }
     }
 

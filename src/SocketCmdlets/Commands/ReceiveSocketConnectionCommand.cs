@@ -44,9 +44,22 @@ namespace SocketCmdlets.Commands
         [Parameter]
         [ValidateRange(0.0, (double)int.MaxValue)]
         public double IdleTimeoutSec { get; set; }
+        /// <summary>Only clients from these IP addresses or CIDR ranges are accepted; others are closed at once.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[] AllowAddress { get; set; }
+
+        /// <summary>Clients from these IP addresses or CIDR ranges are closed at once (deny wins over allow).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[] DenyAddress { get; set; }
+
+        private AddressFilter _filter;
 
         protected override void BeginProcessing()
         {
+            _filter = ServerArguments.Filter(this, AllowAddress, DenyAddress);
+
             if (Continuous.IsPresent && IsBound(nameof(Count)))
             {
                 ThrowParameterError("ConflictingParameters", "Use -Count or -Continuous, not both.");
@@ -106,6 +119,15 @@ namespace SocketCmdlets.Commands
                     }
 
                     return;
+                }
+
+                if (!_filter.IsEmpty && !_filter.IsAllowed(peer.RemoteEndPoint?.Address))
+                {
+                    // A rejected client is not one of the -Count connections: wait for the next.
+                    WriteVerbose($"Rejected {(peer.RemoteEndPoint != null ? NetSocket.Format(peer.RemoteEndPoint) : "a client")} and closed its connection: its address is not allowed (-AllowAddress/-DenyAddress).");
+                    peer.Close();
+                    accepted--;
+                    continue;
                 }
 
                 if (Name != null)
