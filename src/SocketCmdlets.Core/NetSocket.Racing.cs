@@ -48,7 +48,9 @@ namespace SocketCmdlets
                         throw Closed("connect");
                     }
 
-                    if (next < endPoints.Length && (pending.Count == 0 || startNow || sinceLastStart.ElapsedMilliseconds >= AttemptDelayMilliseconds))
+                    // No new attempt once the deadline has passed (the first one still looks once, as a zero timeout does).
+                    bool expired = next > 0 && deadline.NextSliceMilliseconds() < 0;
+                    if (next < endPoints.Length && !expired && (pending.Count == 0 || startNow || sinceLastStart.ElapsedMilliseconds >= AttemptDelayMilliseconds))
                     {
                         if (pending.Count > 0 && !startNow)
                         {
@@ -78,20 +80,21 @@ namespace SocketCmdlets
                         catch (SocketException e)
                         {
                             lastError = e;
+                            startNow = true;
                             trace?.Invoke($"Attempt {attempt.Number} ({Format(attempt.EndPoint)}) failed at once: {e.Message} ({e.SocketErrorCode}).");
                         }
 
                         continue;
                     }
 
-                    if (pending.Count == 0)
+                    int slice = deadline.NextSliceMilliseconds();
+                    if (pending.Count == 0 && next == endPoints.Length)
                     {
                         // Every address failed before the deadline.
                         throw lastError ?? new SocketException((int)SocketError.HostNotFound);
                     }
 
-                    int slice = deadline.NextSliceMilliseconds();
-                    if (slice < 0 && checkedOnce)
+                    if (slice < 0 && (checkedOnce || pending.Count == 0))
                     {
                         throw new SocketTimeoutException(SocketOperation.Connect, deadline.Timeout, string.Join(", ", endPoints.Select(Format)),
                             endPoints.Length == 1 ? null : $"no connection was made to any of {endPoints.Length} addresses ({string.Join(", ", endPoints.Select(Format))})");

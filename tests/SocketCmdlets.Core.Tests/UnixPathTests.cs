@@ -38,7 +38,7 @@ namespace SocketCmdlets.Core.Tests
 
         private string NewPath()
         {
-            string path = Path.Combine(Path.GetTempPath(), $"scx-{Environment.ProcessId}-{Interlocked.Increment(ref s_serial)}.sock");
+            string path = Path.Combine(Path.GetTempPath(), $"scx-{System.Diagnostics.Process.GetCurrentProcess().Id}-{Interlocked.Increment(ref s_serial)}.sock");
             _paths.Add(path);
             return path;
         }
