@@ -328,6 +328,23 @@ Describe 'Unix domain sockets' -Tag 'UnixSocket' {
                 $fillers | ForEach-Object Dispose
             }
         }
+        It 'lets exactly one of two runspaces that listen on one path at once win; the other gets AddressInUse' {
+            $jobs = @(1, 2 | ForEach-Object {
+                    Start-SecondPowerShell -ArgumentList $path {
+                        param($p)
+                        try { (Start-SocketListen -Path $p -Name "race-$([guid]::NewGuid())" -ErrorAction Stop).State.ToString() } catch { $_.FullyQualifiedErrorId }
+                    }
+                })
+            try {
+                $outcomes = @($jobs | ForEach-Object { Wait-SecondPowerShell $_ -TimeoutSec 20 })
+            } finally {
+                $jobs | Remove-SecondPowerShell
+            }
+            @($outcomes | Where-Object { $_ -eq 'Listening' }).Count | Should -Be 1 -Because "the outcomes were: $($outcomes -join ', ')"
+            @($outcomes | Where-Object { $_ -eq 'AddressInUse,SocketCmdlets.Commands.StartSocketListenCommand' }).Count | Should -Be 1
+            Test-Path -LiteralPath $path | Should -BeTrue -Because 'the winner still listens there'
+        }
+
         It 'leaves no socket open after a failed Start-SocketListen -Path' {
             Set-Content -LiteralPath $path -Value 'not a socket' -NoNewline
             $before = @(Get-Socket).Count
