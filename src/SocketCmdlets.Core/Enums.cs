@@ -57,5 +57,7 @@ namespace SocketCmdlets
         Send,
         /// <summary>Receiving data.</summary>
         Receive,
+        /// <summary>Resolving a host name to addresses (for a bind, or a datagram's destination).</summary>
+        Resolve,
     }
 }

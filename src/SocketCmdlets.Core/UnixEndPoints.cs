@@ -69,49 +69,40 @@ namespace SocketCmdlets
         }
 
         /// <summary>
-        /// Removes a socket file left by a server that is gone (nobody accepts on it), so the path can be bound again.
-        /// A live server's socket, or a file that is not a socket, is left alone and the bind fails with AddressInUse.
+        /// Makes <paramref name="path"/> free to bind: a socket file left by a server that is gone (no socket is bound
+        /// behind it) is removed, and true returned; nothing there returns false. Anything else throws
+        /// <see cref="PathInUseException"/> saying what is there: a live socket, a directory, a FIFO, a regular file. The
+        /// check never opens the file (a FIFO would block), never connects a stream to a live server, and never waits.
         /// </summary>
         internal static bool RemoveIfStale(string path)
         {
-            if (!File.Exists(path))
+            UnixPathKind kind = UnixPath.KindOf(path);
+            if (kind == UnixPathKind.None)
             {
                 return false;
+            }
+
+            if (kind != UnixPathKind.Socket)
+            {
+                // Never delete a file that is not a socket.
+                throw new PathInUseException(path, kind);
+            }
+
+            if (!UnixPath.IsStale(path, out _))
+            {
+                throw new PathInUseException(path, UnixPathKind.Socket);
             }
 
             try
             {
-                // A regular file opens; a socket file does not. Never delete a file that is not a socket.
-                using (new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-                {
-                    return false;
-                }
+                File.Delete(path);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return false;
+                throw new PathInUseException(path, UnixPathKind.Socket, e);
             }
 
-            using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
-            {
-                try
-                {
-                    probe.Connect(Create(path));
-                    return false;
-                }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
-                {
-                    File.Delete(path);
-                    return true;
-                }
-                catch (SocketException)
-                {
-                    return false;
-                }
-            }
+            return true;
         }
     }
 }

@@ -97,6 +97,9 @@ namespace SocketCmdlets.Commands
                 case PathInUseException inUse:
                     return Create(e, "AddressInUse", ErrorCategory.ResourceUnavailable, target,
                         prefix + inUse.Message + " Choose another path, stop that server, or remove the file if it is not needed.");
+                case NotASocketException notSocket:
+                    return Create(e, "NotASocket", ErrorCategory.InvalidArgument, target,
+                        prefix + notSocket.Message + " Give the path of the server's socket file.");
                 case PathTooLongException _:
                     return Create(e, "PathTooLong", ErrorCategory.InvalidArgument, target, prefix + e.Message);
                 case PlatformNotSupportedException _:
@@ -199,6 +202,7 @@ namespace SocketCmdlets.Commands
                 case SocketOperation.Accept: return "connection arrived";
                 case SocketOperation.Connect: return "connection was made";
                 case SocketOperation.Send: return "room to send (the peer is not reading)";
+                case SocketOperation.Resolve: return "answer came from the name resolver";
                 default: return "data arrived";
             }
         }
@@ -210,6 +214,7 @@ namespace SocketCmdlets.Commands
                 case SocketOperation.Accept: return "Raise -TimeoutSec or check that clients connect to this port.";
                 case SocketOperation.Connect: return "Check that the host is up and reachable, or raise -TimeoutSec.";
                 case SocketOperation.Send: return "Check that the peer reads its data, or raise -TimeoutSec.";
+                case SocketOperation.Resolve: return "Check the DNS settings, give an IP address instead of a name, or raise -TimeoutSec.";
                 default: return "Check that the peer sends, or raise -TimeoutSec.";
             }
         }

@@ -19,15 +19,17 @@ namespace SocketCmdlets.TestSupport
     {
         private readonly List<Socket> _fillers = new List<Socket>();
 
-        public FullListener()
+        /// <summary>On 127.0.0.1, or on ::1 with <paramref name="ipv6"/>, at <paramref name="port"/> (0: a free one).</summary>
+        public FullListener(bool ipv6 = false, int port = 0)
         {
-            Listener = NetSocket.Create(SocketProtocol.Tcp, SocketFamily.InterNetwork).Bind(IPAddress.Loopback, 0).Listen(1);
+            IPAddress loopback = ipv6 ? IPAddress.IPv6Loopback : IPAddress.Loopback;
+            Listener = NetSocket.Create(SocketProtocol.Tcp, ipv6 ? SocketFamily.InterNetworkV6 : SocketFamily.InterNetwork).Bind(loopback, port).Listen(1);
             var attempts = new List<Task>();
             for (int i = 0; i < 6; i++)
             {
-                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                var filler = new Socket(loopback.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                 _fillers.Add(filler);
-                Task attempt = filler.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Listener.LocalEndPoint.Port));
+                Task attempt = filler.ConnectAsync(new IPEndPoint(loopback, Listener.LocalEndPoint.Port));
                 attempt.ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
                 attempts.Add(attempt);
             }

@@ -301,3 +301,70 @@ function Invoke-ChildPwsh {
         Remove-Item -Recurse -Force $info.Environment['XDG_CACHE_HOME'] -ErrorAction SilentlyContinue
     }
 }
+
+function Get-NetnsUnavailableReason {
+    # Why a network namespace cannot be made here (for Set-ItResult -Skipped -Because), or $null when it can.
+    if (-not $IsLinux) { return 'network namespaces are a Linux feature' }
+    if ((& id -u) -ne '0') { return 'building a network namespace needs root' }
+    if (-not (Get-Command ip -CommandType Application -ErrorAction SilentlyContinue)) { return "the 'ip' command (iproute2) is not installed" }
+    $probe = "socketcmdlets-probe-$PID-$([guid]::NewGuid().ToString('n').Substring(0, 6))"
+    $output = & ip netns add $probe 2>&1
+    if ($LASTEXITCODE -ne 0) { return "'ip netns add' does not work here: $output" }
+    & ip netns del $probe 2>&1 | Out-Null
+    $null
+}
+
+function Invoke-NetnsPwsh {
+    <#
+    .SYNOPSIS
+        Runs a script file in a child pwsh inside a new network namespace of its own (loopback only, up) whose
+        /etc/hosts is -HostsText (ip netns exec mounts /etc/netns/<name>/hosts over it, for that process only), and
+        deletes the namespace afterwards. Returns ExitCode, Output (lines) and Errors. A child still running after
+        -TimeoutSec is stopped by its id and the call throws.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $File,
+        [string[]] $ArgumentList = @(),
+        [Parameter(Mandatory)] [string] $HostsText,
+        [ValidateRange(1, 600)] [int] $TimeoutSec = 120
+    )
+    $ns = "socketcmdlets-$PID-$([guid]::NewGuid().ToString('n').Substring(0, 8))"
+    $etc = "/etc/netns/$ns"
+    $cache = Join-Path ([IO.Path]::GetTempPath()) "socketcmdlets-netns-cache-$ns"
+    try {
+        $output = & ip netns add $ns 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "ip netns add $ns failed: $output" }
+        $output = & ip -n $ns link set lo up 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "ip -n $ns link set lo up failed: $output" }
+        $null = New-Item -ItemType Directory -Path $etc -Force
+        [System.IO.File]::WriteAllText("$etc/hosts", $HostsText)
+        $info = [System.Diagnostics.ProcessStartInfo]::new('ip')
+        foreach ($a in @('netns', 'exec', $ns, 'dotnet', 'pwsh', '-NoProfile', '-NonInteractive', '-File', $File) + $ArgumentList) { $info.ArgumentList.Add($a) }
+        $info.WorkingDirectory = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+        $info.RedirectStandardOutput = $true
+        $info.RedirectStandardError = $true
+        $info.UseShellExecute = $false
+        $info.Environment['XDG_CACHE_HOME'] = $cache
+        $process = [System.Diagnostics.Process]::Start($info)
+        try {
+            $stdout = $process.StandardOutput.ReadToEndAsync()
+            $stderr = $process.StandardError.ReadToEndAsync()
+            if (-not $process.WaitForExit($TimeoutSec * 1000)) {
+                Stop-Process -Id $process.Id -Force -ErrorAction SilentlyContinue
+                throw "The child pwsh running '$File' in namespace $ns did not finish within $TimeoutSec s."
+            }
+            $process.WaitForExit()
+            [pscustomobject]@{
+                ExitCode = $process.ExitCode
+                Output   = @(($stdout.Result -split "\r?\n") | Where-Object { $_ -ne '' })
+                Errors   = $stderr.Result
+            }
+        } finally {
+            $process.Dispose()
+        }
+    } finally {
+        & ip netns del $ns 2>&1 | Out-Null
+        Remove-Item -LiteralPath $etc, $cache -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}

@@ -160,6 +160,69 @@ Describe 'Connect-Socket' -Tag 'ConnectSocket' {
             }
         }
 
+        It 'reaches the listening 127.0.0.1 of a name whose first address, ::1, is silent, racing them (RFC 8305)' {
+            $reason = Get-NetnsUnavailableReason
+            if ($reason) {
+                Set-ItResult -Skipped -Because $reason
+                return
+            }
+            # In a namespace of its own, so the name can be given two addresses without touching this machine's
+            # /etc/hosts: ::1, where a listener's queue is full (its SYNs are dropped: silent), then 127.0.0.1, where a
+            # listener waits at the same port number.
+            $child = Join-Path $TestDrive 'race.ps1'
+            Set-Content -LiteralPath $child -Value {
+                param([string] $ModulePath, [string] $Name)
+                $ErrorActionPreference = 'Stop'
+                Import-Module $ModulePath
+                $result = [ordered]@{ Skip = $null; Port = 0; State = $null; Remote = $null; Verbose = @(); ErrorId = $null; Message = $null }
+                try {
+                    try {
+                        $silent = Start-SocketListen -Port 0 -Address ::1 -AddressFamily InterNetworkV6 -Backlog 1
+                    } catch {
+                        $result.Skip = "no ::1 in the namespace: $_"
+                        throw
+                    }
+                    $port = $silent.LocalEndPoint.Port
+                    $full = $false
+                    for ($i = 0; $i -lt 8 -and -not $full; $i++) {
+                        try { $null = Connect-Socket -ComputerName ::1 -Port $port -TimeoutSec 1 -ErrorAction Stop }
+                        catch { if ($_.FullyQualifiedErrorId -like 'ConnectTimeout,*') { $full = $true } else { throw } }
+                    }
+                    if (-not $full) { throw 'The ::1 listener kept taking connections into its queue.' }
+                    $null = Start-SocketListen -Port $port -Address 127.0.0.1
+                    $result.Port = $port
+                    $records = @(Connect-Socket -ComputerName $Name -Port $port -TimeoutSec 3 -Verbose 4>&1)
+                    $result.Verbose = @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+                    $client = @($records | Where-Object { $_ -is [SocketCmdlets.NetSocket] })[0]
+                    $result.State = "$($client.State)"
+                    $result.Remote = "$($client.RemoteEndPoint)"
+                } catch {
+                    $result.ErrorId = $_.FullyQualifiedErrorId
+                    $result.Message = "$_"
+                } finally {
+                    Get-Socket | Close-Socket
+                }
+                $result | ConvertTo-Json -Compress
+            }.ToString()
+            $name = 'dual.socketcmdlets.test'
+            $run = Invoke-NetnsPwsh -File $child -ArgumentList $env:SOCKETCMDLETS_MODULE_PATH, $name -TimeoutSec 180 `
+                -HostsText "127.0.0.1 localhost`n::1 $name`n127.0.0.1 $name`n"
+            $run.ExitCode | Should -Be 0 -Because $run.Errors
+            $result = $run.Output[-1] | ConvertFrom-Json
+            if ($result.Skip) {
+                Set-ItResult -Skipped -Because $result.Skip
+                return
+            }
+            $result.ErrorId | Should -BeNullOrEmpty -Because $result.Message
+            $result.State | Should -Be 'Connected'
+            $result.Remote | Should -Be "127.0.0.1:$($result.Port)"
+            $verbose = $result.Verbose -join "`n"
+            $verbose | Should -Match ([regex]::Escape("'$name' resolved to ::1, 127.0.0.1"))
+            $verbose | Should -Match ([regex]::Escape("Connecting to [::1]:$($result.Port) (attempt 1 of 2)"))
+            $verbose | Should -Match ([regex]::Escape("Connecting to 127.0.0.1:$($result.Port) (attempt 2 of 2)"))
+            $verbose | Should -Match 'closing 1 other attempt'
+        }
+
         It 'connects an IPv6 socket to ::1' {
             $v6 = New-Socket -AddressFamily InterNetworkV6 | Register-SocketBinding -Address ::1 -Port 0 | Start-SocketListen
             $client = New-Socket -AddressFamily InterNetworkV6 | Connect-Socket -ComputerName '::1' -Port $v6.LocalEndPoint.Port -TimeoutSec 5

@@ -51,6 +51,23 @@ Describe 'Register-SocketBinding' -Tag 'RegisterSocketBinding' {
         $s.LocalEndPoint.Address.ToString() | Should -Be '127.0.0.1'
     }
 
+    It 'resolves a host name -Address within a fractional -TimeoutSec and says so on the verbose stream' {
+        $records = @(New-Socket -AddressFamily InterNetwork | Register-SocketBinding -Address localhost -Port 0 -TimeoutSec 2.5 -Verbose 4>&1)
+        $s = @($records | Where-Object { $_ -is [SocketCmdlets.NetSocket] })[0]
+        $s.LocalEndPoint.Address.ToString() | Should -Be '127.0.0.1'
+        @($records | Get-VerboseMessage) | Should -Contain "Resolving 'localhost'."
+    }
+
+    It 'rejects a negative -TimeoutSec' {
+        { New-Socket | Register-SocketBinding -Address localhost -TimeoutSec -0.5 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,SocketCmdlets.Commands.RegisterSocketBindingCommand'
+    }
+
+    It 'refuses -TimeoutSec with -Path (a path needs no lookup) with ConflictingParameters' {
+        { New-Socket -AddressFamily Unix | Register-SocketBinding -Path (Join-Path $TestDrive 'x.sock') -TimeoutSec 1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ConflictingParameters,SocketCmdlets.Commands.RegisterSocketBindingCommand'
+    }
+
     It 'reports HostNotFound for an -Address name that does not resolve' {
         $s = New-Socket
         { $s | Register-SocketBinding -Address 'no-such-host.invalid' -Port 0 -ErrorAction Stop } |

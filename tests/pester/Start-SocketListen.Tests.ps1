@@ -116,6 +116,17 @@ Describe 'Start-SocketListen' -Tag 'StartSocketListen' {
             $listener.LocalEndPoint.Address.ToString() | Should -Be '127.0.0.1'
         }
 
+        It 'resolves a host name -Address within a fractional -TimeoutSec' {
+            $listener = Start-SocketListen -Port 0 -Address localhost -AddressFamily InterNetwork -TimeoutSec 2.5
+            $listener.State | Should -Be 'Listening'
+            $listener.LocalEndPoint.Address.ToString() | Should -Be '127.0.0.1'
+        }
+
+        It 'rejects a negative -TimeoutSec' {
+            { Start-SocketListen -Port 0 -Address localhost -TimeoutSec -1 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ParameterArgumentValidationError,SocketCmdlets.Commands.StartSocketListenCommand'
+        }
+
         It 'sets -Name on the new socket' {
             $listener = Start-SocketListen -Port 0 -Address 127.0.0.1 -Name 'web'
             $listener.Name | Should -Be 'web'

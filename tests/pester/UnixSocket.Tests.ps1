@@ -30,6 +30,33 @@ BeforeAll {
             $raw.Dispose()
         }
     }
+
+    function Add-UnixFillers {
+        <#
+        .SYNOPSIS
+            Fills the backlog of the Unix listener on -Path with raw connections nobody accepts, until a further connect
+            fails with EAGAIN (WouldBlock). Returns the raw sockets, for the caller to dispose.
+        #>
+        param([Parameter(Mandatory)] [string] $Path)
+        $endPoint = [System.Net.Sockets.UnixDomainSocketEndPoint]::new($Path)
+        $fillers = [System.Collections.Generic.List[System.Net.Sockets.Socket]]::new()
+        for ($i = 0; $i -lt 16; $i++) {
+            $raw = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::Unix, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Unspecified)
+            $raw.Blocking = $false
+            $fillers.Add($raw)
+            try {
+                $raw.Connect($endPoint)
+            } catch [System.Net.Sockets.SocketException] {
+                if ($_.Exception.SocketErrorCode -eq 'WouldBlock') { return , $fillers.ToArray() }
+                throw
+            } catch {
+                if ($_.Exception.InnerException.SocketErrorCode -eq 'WouldBlock') { return , $fillers.ToArray() }
+                throw
+            }
+        }
+        $fillers | ForEach-Object Dispose
+        throw "The backlog of the listener on '$Path' never filled."
+    }
 }
 
 AfterAll {
@@ -225,12 +252,175 @@ Describe 'Unix domain sockets' -Tag 'UnixSocket' {
             Get-Content -LiteralPath $path -Raw | Should -BeExactly 'not a socket'
         }
 
+        It 'refuses a FIFO at the path at once with AddressInUse naming it, and leaves it a FIFO' {
+            if (-not (Get-Command mkfifo -CommandType Application -ErrorAction Ignore)) {
+                Set-ItResult -Skipped -Because 'mkfifo is not installed'
+                return
+            }
+            & mkfifo $path
+            $job = Start-SecondPowerShell -ArgumentList $path {
+                param($p)
+                try { Start-SocketListen -Path $p -ErrorAction Stop } catch { $_.FullyQualifiedErrorId; "$_" }
+            }
+            try {
+                if (-not $job.Handle.AsyncWaitHandle.WaitOne(10000)) {
+                    # The old bind opened the FIFO and hung there: a writer releases it so the test ends.
+                    $release = [System.IO.File]::Open($path, 'Open', 'Write', 'ReadWrite')
+                    $release.Dispose()
+                    throw 'Start-SocketListen -Path on a FIFO was still running after 10 s.'
+                }
+                $id, $message = $job.PowerShell.EndInvoke($job.Handle)
+            } finally {
+                Remove-SecondPowerShell $job
+            }
+            $id | Should -Be 'AddressInUse,SocketCmdlets.Commands.StartSocketListenCommand'
+            $message | Should -Match 'FIFO'
+            $message | Should -Not -Match 'port'
+            & test -p $path
+            $LASTEXITCODE | Should -Be 0 -Because 'the FIFO is left as it was'
+        }
+
+        It 'refuses a directory at the path with AddressInUse saying it is a directory, with no port advice' {
+            $null = New-Item -ItemType Directory -Path $path
+            try {
+                $err = { New-Socket -AddressFamily Unix | Register-SocketBinding -Path $path -ErrorAction Stop } |
+                    Should -Throw -ErrorId 'AddressInUse,SocketCmdlets.Commands.RegisterSocketBindingCommand' -PassThru
+                "$err" | Should -Match 'directory'
+                "$err" | Should -Not -Match 'port'
+                Test-Path -LiteralPath $path -PathType Container | Should -BeTrue
+            } finally {
+                Remove-Item -LiteralPath $path -Recurse -Force -ErrorAction Ignore
+            }
+        }
+
+        It 'hands a live listener no phantom connection when a bind to its path fails' {
+            $server = Start-SocketListen -Path $path
+            { Start-SocketListen -Path $path -ErrorAction Stop } |
+                Should -Throw -ErrorId 'AddressInUse,SocketCmdlets.Commands.StartSocketListenCommand'
+            { New-Socket -AddressFamily Unix | Register-SocketBinding -Path $path -ErrorAction Stop } |
+                Should -Throw -ErrorId 'AddressInUse,SocketCmdlets.Commands.RegisterSocketBindingCommand'
+            $server.Socket.Poll(0, [System.Net.Sockets.SelectMode]::SelectRead) | Should -BeFalse -Because 'no connection is pending at the server'
+        }
+
+        It 'refuses at once the path of a live listener whose backlog is full, and Close-Socket elsewhere is not held up' {
+            $server = Start-SocketListen -Path $path -Backlog 1
+            $fillers = Add-UnixFillers -Path $path
+            try {
+                $job = Start-SecondPowerShell -ArgumentList $path {
+                    param($p)
+                    $s = New-Socket -AddressFamily Unix -Name full-bind
+                    try { $s | Register-SocketBinding -Path $p -ErrorAction Stop } catch { $_.FullyQualifiedErrorId }
+                }
+                try {
+                    Wait-SecondPowerShell $job -TimeoutSec 10 | Should -Be 'AddressInUse,SocketCmdlets.Commands.RegisterSocketBindingCommand'
+                } finally {
+                    if (-not $job.Handle.IsCompleted) {
+                        # A bind that waits for room in the backlog (the old probe did) is released by making room.
+                        for ($i = 0; $i -lt 20 -and $server.Socket.Poll(0, [System.Net.Sockets.SelectMode]::SelectRead); $i++) {
+                            $null = $server | Receive-SocketConnection -TimeoutSec 5
+                        }
+                    }
+                    Remove-SecondPowerShell $job
+                }
+                Get-Socket | Where-Object Name -eq full-bind | Close-Socket
+                $server.State | Should -Be 'Listening'
+            } finally {
+                $fillers | ForEach-Object Dispose
+            }
+        }
+        It 'lets exactly one of two runspaces that listen on one path at once win; the other gets AddressInUse' {
+            $jobs = @(1, 2 | ForEach-Object {
+                    Start-SecondPowerShell -ArgumentList $path {
+                        param($p)
+                        try { (Start-SocketListen -Path $p -Name "race-$([guid]::NewGuid())" -ErrorAction Stop).State.ToString() } catch { $_.FullyQualifiedErrorId }
+                    }
+                })
+            try {
+                $outcomes = @($jobs | ForEach-Object { Wait-SecondPowerShell $_ -TimeoutSec 20 })
+            } finally {
+                $jobs | Remove-SecondPowerShell
+            }
+            @($outcomes | Where-Object { $_ -eq 'Listening' }).Count | Should -Be 1 -Because "the outcomes were: $($outcomes -join ', ')"
+            @($outcomes | Where-Object { $_ -eq 'AddressInUse,SocketCmdlets.Commands.StartSocketListenCommand' }).Count | Should -Be 1
+            Test-Path -LiteralPath $path | Should -BeTrue -Because 'the winner still listens there'
+        }
+
         It 'leaves no socket open after a failed Start-SocketListen -Path' {
             Set-Content -LiteralPath $path -Value 'not a socket' -NoNewline
             $before = @(Get-Socket).Count
             { Start-SocketListen -Path $path -ErrorAction Stop } |
                 Should -Throw -ErrorId 'AddressInUse,SocketCmdlets.Commands.StartSocketListenCommand'
             @(Get-Socket).Count | Should -Be $before
+        }
+    }
+
+    Context 'Busy servers' {
+        It 'waits for room in a full backlog until -TimeoutSec, then reports ConnectTimeout' {
+            $server = Start-SocketListen -Path $path -Backlog 1
+            $fillers = Add-UnixFillers -Path $path
+            try {
+                $before = @(Get-Socket).Count
+                $err = { Connect-Socket -Path $path -TimeoutSec 1 -ErrorAction Stop } |
+                    Should -Throw -ErrorId 'ConnectTimeout,SocketCmdlets.Commands.ConnectSocketCommand' -PassThru
+                "$err" | Should -Match 'backlog'
+                @(Get-Socket).Count | Should -Be $before
+            } finally {
+                $fillers | ForEach-Object Dispose
+            }
+        }
+
+        It 'connects once the busy server makes room, and says on the verbose stream that it waits' {
+            $server = Start-SocketListen -Path $path -Backlog 1
+            $fillers = Add-UnixFillers -Path $path
+            try {
+                $job = Start-SecondPowerShell -ArgumentList $path { param($p) Connect-Socket -Path $p -TimeoutSec 30 -Verbose }
+                try {
+                    Wait-Until -TimeoutSec 10 { @($job.PowerShell.Streams.Verbose | Where-Object Message -match 'full backlog').Count -gt 0 }
+                    $accepted = @(for ($i = 0; $i -lt 20 -and $server.Socket.Poll(0, [System.Net.Sockets.SelectMode]::SelectRead); $i++) {
+                        $server | Receive-SocketConnection -TimeoutSec 5
+                    })
+                    $accepted.Count | Should -BeGreaterThan 0
+                    $client = @(Wait-SecondPowerShell $job -TimeoutSec 20)
+                    $client.Count | Should -Be 1
+                    $client[0].State | Should -Be 'Connected'
+                    $client[0].RemotePath | Should -Be $path
+                } finally {
+                    Remove-SecondPowerShell $job
+                }
+            } finally {
+                $fillers | ForEach-Object Dispose
+            }
+        }
+
+        It 'ends a connect waiting on a full backlog on Ctrl+C with no error and leaves no socket behind' {
+            $server = Start-SocketListen -Path $path -Backlog 1
+            $fillers = Add-UnixFillers -Path $path
+            try {
+                $job = Start-SecondPowerShell -ArgumentList $path { param($p) Connect-Socket -Path $p -Name busy-stopped -Verbose }
+                try {
+                    Wait-Until -TimeoutSec 10 { @($job.PowerShell.Streams.Verbose | Where-Object Message -match 'full backlog').Count -gt 0 }
+                    Stop-SecondPowerShell $job -TimeoutSec 10 | Should -BeTrue
+                    $job.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
+                    Get-StopError $job | Should -BeNullOrEmpty
+                    Get-ErrorVariable $job | Should -BeNullOrEmpty
+                } finally {
+                    Remove-SecondPowerShell $job
+                }
+                @(Get-Socket | Where-Object Name -eq busy-stopped).Count | Should -Be 0
+            } finally {
+                $fillers | ForEach-Object Dispose
+            }
+        }
+
+        It 'reports NotASocket for Connect-Socket -Path to a directory' {
+            $null = New-Item -ItemType Directory -Path $path
+            try {
+                $err = { Connect-Socket -Path $path -TimeoutSec 5 -ErrorAction Stop } |
+                    Should -Throw -ErrorId 'NotASocket,SocketCmdlets.Commands.ConnectSocketCommand' -PassThru
+                "$err" | Should -Match 'directory'
+            } finally {
+                Remove-Item -LiteralPath $path -Recurse -Force -ErrorAction Ignore
+            }
         }
     }
 

@@ -21,7 +21,7 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
 
-        /// <summary>The host name or IP address to connect to. Every address of a name is tried in turn.</summary>
+        /// <summary>The host name or IP address to connect to. Every address of a name is tried, IPv6 and IPv4 racing as RFC 8305 describes.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
         [Alias("HostName", "RemoteAddress", "Address")]
@@ -111,7 +111,7 @@ namespace SocketCmdlets.Commands
                     if (path != null)
                     {
                         Trace?.Invoke($"Connecting to the Unix socket '{path}'.");
-                        socket.ConnectPath(path, ToTimeout(TimeoutSec), StopToken);
+                        socket.ConnectPath(path, ToTimeout(TimeoutSec), StopToken, Trace);
                     }
                     else
                     {

@@ -35,11 +35,16 @@ namespace SocketCmdlets.Commands
         [ValidateNotNullOrEmpty]
         public string Path { get; set; }
 
+        /// <summary>Seconds resolving a host name given to -Address may take; 0 (the default) means no limit of ours. Ctrl+C ends the lookup at any time.</summary>
+        [Parameter]
+        [ValidateRange(0.0, double.MaxValue)]
+        public double TimeoutSec { get; set; }
+
         protected override void BeginProcessing()
         {
-            if (Path != null && (IsBound(nameof(Port)) || IsBound(nameof(Address))))
+            if (Path != null && (IsBound(nameof(Port)) || IsBound(nameof(Address)) || IsBound(nameof(TimeoutSec))))
             {
-                ThrowParameterError("ConflictingParameters", "-Path binds a Unix domain socket to a file; -Port and -Address are for IP sockets. Use one or the other.");
+                ThrowParameterError("ConflictingParameters", "-Path binds a Unix domain socket to a file; -Port, -Address and -TimeoutSec are for IP sockets. Use one or the other.");
             }
         }
 
@@ -61,7 +66,7 @@ namespace SocketCmdlets.Commands
             {
                 ok = Try(() =>
                 {
-                    IPAddress address = AddressResolver.ForBinding(Address, socket);
+                    IPAddress address = AddressResolver.ForBinding(Address, socket, ResolveTimeout(TimeoutSec), StopToken, Trace);
                     socket.Bind(address, Port);
                 }, socket, $"bind socket {socket.Id} to {Where(Address, Port)}", SocketOperation.Connect);
             }
@@ -76,5 +81,9 @@ namespace SocketCmdlets.Commands
                 WriteObject(socket);
             }
         }
+
+        /// <summary>A -TimeoutSec in seconds as a timeout: 0 means no limit; any other value, however small, is a limit.</summary>
+        internal static System.TimeSpan ResolveTimeout(double timeoutSec) =>
+            timeoutSec <= 0 ? System.Threading.Timeout.InfiniteTimeSpan : System.TimeSpan.FromTicks(System.Math.Max(1, (long)(timeoutSec * System.TimeSpan.TicksPerSecond)));
     }
 }

@@ -73,7 +73,7 @@ namespace SocketCmdlets.Commands
         {
             if (ComputerName != null)
             {
-                return _destination ?? (_destination = new IPEndPoint(AddressResolver.ForDestination(ComputerName, socket), Port));
+                return _destination ?? (_destination = new IPEndPoint(AddressResolver.ForDestination(ComputerName, socket, TimeoutFor(socket, TimeoutSec, send: true), StopToken), Port));
             }
 
             // An endpoint given on the command line or by a piped object, else the sender of a datagram being echoed.

@@ -36,6 +36,11 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(AddressCompleter))]
         public string Address { get; set; } = "Any";
 
+        /// <summary>Shortcut: seconds resolving a host name given to -Address may take; 0 (the default) means no limit of ours. Ctrl+C ends the lookup at any time.</summary>
+        [Parameter(ParameterSetName = PortSet)]
+        [ValidateRange(0.0, double.MaxValue)]
+        public double TimeoutSec { get; set; }
+
         /// <summary>Shortcut: a label for the new socket.</summary>
         [Parameter(ParameterSetName = PortSet)]
         [Parameter(ParameterSetName = PathSet)]
@@ -89,7 +94,7 @@ namespace SocketCmdlets.Commands
                     }
                     else
                     {
-                        socket.Bind(AddressResolver.ForBinding(Address, socket), Port);
+                        socket.Bind(AddressResolver.ForBinding(Address, socket, RegisterSocketBindingCommand.ResolveTimeout(TimeoutSec), StopToken, Trace), Port);
                     }
 
                     socket.Listen(Backlog);
