@@ -47,7 +47,7 @@ namespace SocketCmdlets
             RequireState("send", "sending needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected);
             if (_tls != null)
             {
-                SendTls(buffer, offset, count, timeout, cancellationToken);
+                SendTlsInSlices(buffer, offset, count, timeout, cancellationToken);
                 return;
             }
 
@@ -57,7 +57,7 @@ namespace SocketCmdlets
                 SocketError error;
                 try
                 {
-                    sent = _socket.Send(buffer, offset, count, SocketFlags.None, out error);
+                    sent = SendSome(buffer, offset, count, out error);
                 }
                 catch (ObjectDisposedException)
                 {
