@@ -60,6 +60,23 @@ namespace SocketCmdlets.Core.Tests
 #endif
         }
 
+        [Fact]
+        public void The_suite_runs_on_the_runtime_its_build_targets()
+        {
+            // Self-contained .NET 8 and 9 runs must not roll forward to the SDK's runtime.
+#if NET8_0
+            Assert.Equal(8, Environment.Version.Major);
+#elif NET9_0
+            Assert.Equal(9, Environment.Version.Major);
+#elif NET10_0
+            Assert.Equal(10, Environment.Version.Major);
+#elif NETFRAMEWORK
+            Assert.Equal(4, Environment.Version.Major);
+#else
+            Assert.Fail("A target framework this test does not know: " + RuntimeFacts.Description);
+#endif
+        }
+
         private sealed class Throwing
         {
             public string Fine => "fine";
