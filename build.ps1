@@ -5,9 +5,9 @@
 .DESCRIPTION
     Build  compiles the assemblies and stages an importable module in out/SocketCmdlets (DLLs, manifest, format
            file, MAML help generated from module/help/*.md, about help).
-    Test   builds, runs the xunit suites, the Pester suite (Pester 5.7.1 is restored from NuGet) and the stress suite
-           at its quick size, and ends with one line "N passed, N failed" for the whole run. Exits 1 when anything
-           failed.
+    Test   builds, runs the xunit suites (the engine's on .NET 10, 8 and 9 and, under Mono or .NET Framework, net472),
+           the Pester suite (Pester 5.7.1 is restored from NuGet) and the stress suite at its quick size, and ends with
+           one line "N passed, N failed" for the whole run. Exits 1 when anything failed.
     Demo   builds, then runs a client-server exchange with the module and prints what each side said.
     Package builds and compresses the staged module into out/package/SocketCmdlets.<version>.nupkg, the package a
            user publishes to the PowerShell Gallery (Publish-PSResource -NupkgPath ...).
@@ -139,9 +139,10 @@ function Read-TrxCounts {
 
 function Install-TestPeer {
     # The interop tests talk to real third-party programs, and the benchmark test (tests/pester/Bench.Tests.ps1)
-    # compares with iperf3.
+    # compares with iperf3. Mono runs the engine suite's net472 build (mono-devel: the runtime with its facades).
     Install-DebianPackage -For 'The interop tests that need them' -Wanted ([ordered]@{
-            socat = 'socat'; nc = 'netcat-openbsd'; curl = 'curl'; 'redis-server' = 'redis-server'; openssl = 'openssl'; ip = 'iproute2'; python3 = 'python3'; iperf3 = 'iperf3' })
+            socat = 'socat'; nc = 'netcat-openbsd'; curl = 'curl'; 'redis-server' = 'redis-server'; openssl = 'openssl'; ip = 'iproute2'; python3 = 'python3'; iperf3 = 'iperf3'
+            mono = 'mono-devel' })
 }
 
 function Install-DebianPackage {
@@ -178,26 +179,11 @@ function Invoke-Test {
     $null = New-Item -ItemType Directory -Force -Path $results
     $passed = 0; $failed = 0
 
-    foreach ($project in 'SocketCmdlets.Core.Tests', 'SocketCmdlets.Tests') {
-        Write-Host "== xunit: $project" -ForegroundColor Cyan
-        $dir = Join-Path $results $project
-        $saved = $env:XDG_CACHE_HOME
-        $env:XDG_CACHE_HOME = Join-Path $Out "cache/$project"
-        try {
-            & dotnet test (Join-Path $Root "tests/$project/$project.csproj") -c $Configuration --nologo `
-                --logger 'trx' --logger 'console;verbosity=normal' --results-directory $dir -- 'RunConfiguration.TestSessionTimeout=1200000'
-            $exit = $LASTEXITCODE
-        } finally {
-            $env:XDG_CACHE_HOME = $saved
-        }
-        $counts = Read-TrxCounts $dir
-        if ($exit -ne 0 -and $counts.Failed -eq 0) {
-            # The run broke before it could report (a build error or a crashed test host): count it as a failure.
-            Write-Host "dotnet test for $project exited with $exit." -ForegroundColor Red
-            $counts.Failed = 1
-        }
-        $passed += $counts.Passed; $failed += $counts.Failed
-    }
+    # The engine suite runs on every runtime the module claims (Invoke-EngineSuite); the runspace suite on .NET 10.
+    $engine = Invoke-EngineSuite -ResultsFolder (Join-Path $results 'SocketCmdlets.Core.Tests')
+    $passed += $engine.Passed; $failed += $engine.Failed
+    $runspace = Invoke-XunitRun -Project 'SocketCmdlets.Tests' -ResultsFolder (Join-Path $results 'SocketCmdlets.Tests')
+    $passed += $runspace.Passed; $failed += $runspace.Failed
 
     Write-Host '== Pester' -ForegroundColor Cyan
     $pester = Get-PesterModule
@@ -217,6 +203,63 @@ function Invoke-Test {
     Write-Host ''
     Write-Host "$passed passed, $failed failed"
     if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-XunitRun {
+    # One dotnet test run of tests/<Project> (one -Framework, or the project's only one), its results as trx in
+    # -ResultsFolder; returns the counts. A run that broke before it could report counts as one failure.
+    param([string] $Project, [string] $ResultsFolder, [string] $Framework, [string[]] $BuildArguments = @())
+    $label = if ($Framework) { "$Project ($Framework)" } else { $Project }
+    Write-Host "== xunit: $label" -ForegroundColor Cyan
+    $arguments = @('test', (Join-Path $Root "tests/$Project/$Project.csproj"), '-c', $Configuration, '--nologo') + $BuildArguments
+    if ($Framework) { $arguments += @('-f', $Framework) }
+    $arguments += @('--logger', 'trx', '--logger', 'console;verbosity=normal', '--results-directory', $ResultsFolder, '--', 'RunConfiguration.TestSessionTimeout=1200000')
+    $saved = $env:XDG_CACHE_HOME
+    $env:XDG_CACHE_HOME = Join-Path $Out "cache/$Project"
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    try {
+        & dotnet @arguments | Out-Host
+        $exit = $LASTEXITCODE
+    } finally {
+        $env:XDG_CACHE_HOME = $saved
+    }
+    $counts = Read-TrxCounts $ResultsFolder
+    if ($exit -ne 0 -and $counts.Failed -eq 0) {
+        # The run broke before it could report (a build error or a crashed test host): count it as a failure.
+        Write-Host "dotnet test for $label exited with $exit." -ForegroundColor Red
+        $counts.Failed = 1
+    }
+    Write-Host ("{0}: {1} passed, {2} failed in {3:0} s" -f $label, $counts.Passed, $counts.Failed, $clock.Elapsed.TotalSeconds)
+    $counts
+}
+
+function Invoke-EngineSuite {
+    <#
+    .SYNOPSIS
+        Runs the engine xunit suite on every runtime the module claims: .NET 10, .NET 8 and 9 (PowerShell 7.4 and 7.5;
+        self-contained from NuGet's runtime packs, so no shared runtime need be installed) and net472 (Windows
+        PowerShell 5.1's class library: .NET Framework on Windows, Mono elsewhere, installed by Install-TestPeer). One
+        restore and build for the four, then one run each. Returns the counts of all runs.
+    #>
+    param([string] $ResultsFolder)
+    $project = Join-Path $Root 'tests/SocketCmdlets.Core.Tests/SocketCmdlets.Core.Tests.csproj'
+    $all = @('-p:OtherRuntimes=true')
+    Write-Host '== Build: the engine suite for net10.0, net8.0, net9.0 and net472' -ForegroundColor Cyan
+    & dotnet build $project -c $Configuration --nologo -v quiet -clp:ErrorsOnly @all | Out-Host
+    if ($LASTEXITCODE -ne 0) {
+        Write-Host "Building the engine suite failed (exit code $LASTEXITCODE)." -ForegroundColor Red
+        return [pscustomobject]@{ Passed = 0; Failed = 1 }
+    }
+    $passed = 0; $failed = 0
+    foreach ($framework in 'net10.0', 'net8.0', 'net9.0', 'net472') {
+        if ($framework -eq 'net472' -and -not $IsWindows -and -not (Get-Command mono -CommandType Application -ErrorAction SilentlyContinue)) {
+            Write-Warning 'The engine suite does not run for net472: Mono is not installed (Debian package mono-devel).'
+            continue
+        }
+        $counts = Invoke-XunitRun -Project 'SocketCmdlets.Core.Tests' -Framework $framework -ResultsFolder (Join-Path $ResultsFolder $framework) -BuildArguments ($all + '--no-build')
+        $passed += $counts.Passed; $failed += $counts.Failed
+    }
+    [pscustomobject]@{ Passed = $passed; Failed = $failed }
 }
 
 function Get-PesterModule {

@@ -47,6 +47,13 @@ namespace SocketCmdlets
 
                 return certificate;
             }
+            catch (CryptographicException e) when (Pkcs12Facts.RuntimeLacksAes256 && Pkcs12Facts.UsesAes256(path))
+            {
+                // The password cannot even be checked: the runtime does not know the cipher.
+                throw new CertificateLoadException(
+                    $"The certificate '{path}' is a PFX encrypted with AES-256 (PBES2, the default of OpenSSL 3), which this runtime ({RuntimeFacts.Description}) could not read: {e.Message.TrimEnd('.')}. " +
+                    "Export it again with 'openssl pkcs12 -export -legacy' (3DES, readable everywhere), or use PowerShell 7.", e);
+            }
             catch (CryptographicException e)
             {
                 throw new CertificateLoadException($"The certificate '{path}' could not be read: {e.Message} (a wrong -CertificatePassword, or not a PFX or PEM file).", e);

@@ -762,13 +762,13 @@ namespace SocketCmdlets
             var certificates = options.Certificate != null ? new X509CertificateCollection { options.Certificate } : null;
             if (options.ApplicationProtocols == null || options.ApplicationProtocols.Count == 0 || s_clientOptions == null)
             {
-                return tls.AuthenticateAsClientAsync(targetHost, certificates, options.Protocols, false);
+                return tls.AuthenticateAsClientAsync(targetHost, certificates, RuntimeFacts.EffectiveProtocols(options.Protocols), false);
             }
 
             object o = Activator.CreateInstance(s_clientOptions);
             Set(o, "TargetHost", targetHost);
             Set(o, "ClientCertificates", certificates);
-            Set(o, "EnabledSslProtocols", options.Protocols);
+            Set(o, "EnabledSslProtocols", RuntimeFacts.EffectiveProtocols(options.Protocols));
             Set(o, "ApplicationProtocols", AlpnList(options.ApplicationProtocols));
             Set(o, "RemoteCertificateValidationCallback", null);
             return Invoke(tls, "AuthenticateAsClientAsync", o);
@@ -778,27 +778,27 @@ namespace SocketCmdlets
         {
             if (options.ApplicationProtocols == null || options.ApplicationProtocols.Count == 0 || s_serverOptions == null)
             {
-                return tls.AuthenticateAsServerAsync(options.Certificate, options.RequireClientCertificate, options.Protocols, false);
+                return tls.AuthenticateAsServerAsync(options.Certificate, options.RequireClientCertificate, RuntimeFacts.EffectiveProtocols(options.Protocols), false);
             }
 
             object o = Activator.CreateInstance(s_serverOptions);
             Set(o, "ServerCertificate", options.Certificate);
             Set(o, "ClientCertificateRequired", options.RequireClientCertificate);
-            Set(o, "EnabledSslProtocols", options.Protocols);
+            Set(o, "EnabledSslProtocols", RuntimeFacts.EffectiveProtocols(options.Protocols));
             Set(o, "ApplicationProtocols", AlpnList(options.ApplicationProtocols));
             return Invoke(tls, "AuthenticateAsServerAsync", o);
         }
 
         public static string ApplicationProtocol(SslStream tls)
         {
-            object value = tls.GetType().GetProperty("NegotiatedApplicationProtocol")?.GetValue(tls);
+            object value = RuntimeFacts.PropertyOrNull(tls, "NegotiatedApplicationProtocol");
             string text = value?.ToString();
             return string.IsNullOrEmpty(text) ? null : text;
         }
 
         public static string CipherSuite(SslStream tls)
         {
-            object value = tls.GetType().GetProperty("NegotiatedCipherSuite")?.GetValue(tls);
+            object value = RuntimeFacts.PropertyOrNull(tls, "NegotiatedCipherSuite");
             return value?.ToString() ?? $"{tls.CipherAlgorithm} {tls.CipherStrength}-bit, {tls.HashAlgorithm}, {tls.KeyExchangeAlgorithm}";
         }
 

@@ -140,7 +140,7 @@ namespace SocketCmdlets
         {
             if (_tls != null)
             {
-                SendTls(buffer, offset, count, timeout, cancellationToken);
+                SendTlsInSlices(buffer, offset, count, timeout, cancellationToken);
                 return;
             }
 
@@ -150,7 +150,7 @@ namespace SocketCmdlets
                 SocketError error;
                 try
                 {
-                    sent = _socket.Send(buffer, offset, count, SocketFlags.None, out error);
+                    sent = SendSome(buffer, offset, count, out error);
                 }
                 catch (ObjectDisposedException)
                 {

@@ -167,9 +167,9 @@ namespace SocketCmdlets
                     : new Socket(family, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                if (dualMode)
+                if (family == AddressFamily.InterNetworkV6)
                 {
-                    socket.DualMode = true;
+                    socket.DualMode = dualMode;
                 }
 
                 if (protocol == SocketProtocol.Udp && System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows))

@@ -127,7 +127,7 @@ namespace SocketCmdlets.Core.Tests
                 buffer.Append("A", Encoding.UTF8);
                 buffer.Append("B", Encoding.Unicode);
                 buffer.Append("C", Encoding.BigEndianUnicode);
-                buffer.Append("é", Encoding.Latin1);
+                buffer.Append("é", Compat.Latin1);
                 buffer.Flush();
                 byte[] expected = { 0x41, 0x42, 0x00, 0x00, 0x43, 0xE9 };
                 Assert.Equal(expected, pair.Server.ReceiveExactly(expected.Length, TestNet.Timeout, TestNet.Token));

@@ -131,7 +131,7 @@ namespace SocketCmdlets.Core.Tests
         public void Ten_MiB_of_random_bytes_make_the_round_trip_intact()
         {
             byte[] data = Bytes.Random(10 * 1024 * 1024, 3);
-            byte[] expected = SHA256.HashData(data);
+            byte[] expected = Compat.Sha256(data);
             using (Pair pair = Pair.Open())
             {
                 Task sender = TestNet.Run(() =>
@@ -153,7 +153,7 @@ namespace SocketCmdlets.Core.Tests
                 TestNet.Await(sender);
                 TestNet.Await(echo);
                 Assert.Equal(data.Length, received);
-                Assert.Equal(expected, SHA256.HashData(back.ToArray()));
+                Assert.Equal(expected, Compat.Sha256(back.ToArray()));
                 Assert.Equal(data.Length, pair.Client.BytesSent);
                 Assert.Equal(data.Length, pair.Client.BytesReceived);
                 Assert.Equal(data.Length, pair.Server.BytesReceived);

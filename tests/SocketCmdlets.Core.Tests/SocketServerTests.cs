@@ -221,18 +221,6 @@ namespace SocketCmdlets.Core.Tests
             }
         }
 
-        private static System.Security.Cryptography.X509Certificates.X509Certificate2 TestCertificate()
-        {
-            using (var rsa = System.Security.Cryptography.RSA.Create(2048))
-            {
-                var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
-                    "CN=localhost", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
-                using (var ephemeral = request.CreateSelfSigned(DateTimeOffset.Now.AddMinutes(-5), DateTimeOffset.Now.AddDays(1)))
-                {
-                    return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(
-                        ephemeral.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12, "x"), "x");
-                }
-            }
-        }
+        private static System.Security.Cryptography.X509Certificates.X509Certificate2 TestCertificate() => TestCertificates.SelfSigned();
     }
 }

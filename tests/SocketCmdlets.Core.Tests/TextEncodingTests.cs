@@ -152,8 +152,8 @@ namespace SocketCmdlets.Core.Tests
         {
             byte[] bytes = { 0x41, 0xE9, 0xFF, 0x80 };
             Assert.Equal(4, Complete(Encoding.ASCII, bytes, 4));
-            Assert.Equal(3, Complete(Encoding.Latin1, bytes, 3));
-            Assert.Equal(1, Complete(Encoding.Latin1, bytes, 1));
+            Assert.Equal(3, Complete(Compat.Latin1, bytes, 3));
+            Assert.Equal(1, Complete(Compat.Latin1, bytes, 1));
         }
     }
 
@@ -253,7 +253,7 @@ namespace SocketCmdlets.Core.Tests
         [Fact]
         public void Encoding_objects_are_used_as_they_are_and_send_no_BOM()
         {
-            foreach (Encoding given in new[] { Encoding.UTF8, Encoding.Unicode, Encoding.BigEndianUnicode, Encoding.UTF32, Encoding.ASCII, Encoding.Latin1 })
+            foreach (Encoding given in new[] { Encoding.UTF8, Encoding.Unicode, Encoding.BigEndianUnicode, Encoding.UTF32, Encoding.ASCII, Compat.Latin1 })
             {
                 Assert.Same(given, TextEncoding.Resolve(given));
                 AssertNoBom(TextEncoding.Resolve(given).GetBytes("A"));
