@@ -1,4 +1,7 @@
+using System.Collections.Generic;
+using System.Management.Automation;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 
 namespace SocketCmdlets.Commands
 {
@@ -26,13 +29,6 @@ namespace SocketCmdlets.Commands
             return protocols;
         }
     }
-}
-
-namespace SocketCmdlets.Commands
-{
-    using System.Collections.Generic;
-    using System.Management.Automation;
-    using System.Security.Cryptography.X509Certificates;
 
     /// <summary>
     /// -TrustedCertificate and -CertificateThumbprint, shared by every cmdlet that makes a TLS client: checked and

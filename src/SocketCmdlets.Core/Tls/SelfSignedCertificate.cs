@@ -105,9 +105,15 @@ namespace SocketCmdlets
                 }
                 else
                 {
-                    RSA rsa = RSA.Create();
+                    // RSA.Create(int) (.NET Framework 4.7.2, .NET Core 2.0) sizes the key on every runtime; setting KeySize
+                    // afterwards does not on .NET Framework's RSACryptoServiceProvider.
+                    MethodInfo sized = typeof(RSA).GetMethod("Create", new[] { typeof(int) });
+                    RSA rsa = sized != null ? (RSA)sized.Invoke(null, new object[] { request.KeySize }) : RSA.Create();
                     key = rsa;
-                    rsa.KeySize = request.KeySize;
+                    if (rsa.KeySize != request.KeySize)
+                    {
+                        rsa.KeySize = request.KeySize;
+                    }
                     builder = Activator.CreateInstance(s_request, subject, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
                 }
 
