@@ -13,7 +13,7 @@ namespace SocketCmdlets.Commands
     /// <summary>Makes a self-signed certificate with its private key for test servers and clients, optionally written to a PFX or PEM file.</summary>
     [Cmdlet(VerbsCommon.New, "SocketCertificate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(X509Certificate2))]
-    public sealed class NewSocketCertificateCommand : PSCmdlet
+    public sealed class NewSocketCertificateCommand : SocketCommandBase
     {
         /// <summary>DNS names for the Subject Alternative Name extension; localhost by default (when -IPAddress is not given either).</summary>
         [Parameter(Position = 0)]
