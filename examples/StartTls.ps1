@@ -3,7 +3,7 @@
     A STARTTLS-style upgrade: a plain-text greeting and command, then TLS on the same connection.
 .DESCRIPTION
     The server (a thread job) greets, waits for STARTTLS, answers, and upgrades with a self-signed certificate made
-    here; the client upgrades too and the conversation goes on encrypted. Loopback only.
+    here by New-SocketCertificate; the client upgrades too and the conversation goes on encrypted. Loopback only.
 #>
 param([string] $ModulePath = (Join-Path $PSScriptRoot '../out/SocketCmdlets'))
 
@@ -11,10 +11,8 @@ $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
 $module = (Get-Module SocketCmdlets).Path
 
-# A self-signed certificate for localhost (a real server would load its own: -Certificate ./server.pfx).
-$rsa = [System.Security.Cryptography.RSA]::Create(2048)
-$request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=localhost', $rsa, 'SHA256', [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
-$certificate = $request.CreateSelfSigned([DateTimeOffset]::Now.AddMinutes(-5), [DateTimeOffset]::Now.AddDays(1))
+# A self-signed certificate for localhost, 127.0.0.1 and ::1 (a real server would load its own: -Certificate ./server.pfx).
+$certificate = New-SocketCertificate -ValidDays 1
 
 $listener = Start-SocketListen -Port 0 -Address Loopback
 $server = Start-ThreadJob {
@@ -34,9 +32,9 @@ $client = Connect-Socket -ComputerName localhost -Port $listener.LocalEndPoint.P
 "S: $($client | Receive-SocketData -Line -TimeoutSec 10)"
 'STARTTLS' | Send-SocketData -Socket $client -AppendNewLine -NewLine "`r`n"
 "S: $($client | Receive-SocketData -Line -TimeoutSec 10)"
-# A self-signed certificate is not trusted: skip the check here only because this script made it.
-$null = $client | Protect-Socket -SkipCertificateCheck -TimeoutSec 10
-"encrypted: $($client.IsEncrypted) ($($client.TlsProtocol), $($client.CipherSuite))"
+# A self-signed certificate is not trusted by the system: this client trusts it for this call only (no store touched).
+$null = $client | Protect-Socket -TrustedCertificate $certificate -TimeoutSec 10
+"encrypted: $($client.IsEncrypted) ($($client.TlsProtocol), $($client.CipherSuite)); certificate errors: $(@($client.CertificateErrors).Count)"
 'the password is swordfish' | Send-SocketData -Socket $client -AppendNewLine -NewLine "`r`n"
 "S: $($client | Receive-SocketData -Line -TimeoutSec 10)"
 $null = $server | Wait-Job -Timeout 10

@@ -28,6 +28,7 @@
         'Protect-Socket'
         'Invoke-SocketRequest'
         'Start-SocketServer'
+        'New-SocketCertificate'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

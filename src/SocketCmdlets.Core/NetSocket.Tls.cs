@@ -97,13 +97,8 @@ namespace SocketCmdlets
             }
 
             string targetHost = options.TargetHost ?? RemoteHostName ?? _remoteEndPoint?.Address.ToString() ?? "localhost";
-            var failures = new CertificateFailures();
-            RemoteCertificateValidationCallback validate = (sender, certificate, chain, errors) =>
-            {
-                failures.Record(errors, chain);
-                return options.SkipCertificateCheck || errors == SslPolicyErrors.None
-                    || (options.IsServer && !options.RequireClientCertificate && errors == SslPolicyErrors.RemoteCertificateNotAvailable);
-            };
+            var check = new CertificateCheck(options, targetHost);
+            RemoteCertificateValidationCallback validate = (sender, certificate, chain, errors) => check.Validate(certificate, chain, errors);
 
             foreach (string name in options.ApplicationProtocols ?? Array.Empty<string>())
             {
@@ -175,9 +170,9 @@ namespace SocketCmdlets
             {
                 Observe(handshake);
                 RestorePlain();
-                if (failures.Failed && !options.SkipCertificateCheck)
+                if (check.Refused && !options.SkipCertificateCheck)
                 {
-                    throw new CertificateValidationException(failures.Describe(targetHost, options.IsServer), failures.Errors, e);
+                    throw check.Failure(e);
                 }
 
                 throw new TlsHandshakeException($"The TLS handshake failed: {Innermost(e).Message.TrimEnd('.')}.", e);
@@ -198,6 +193,7 @@ namespace SocketCmdlets
             CipherSuite = TlsReflection.CipherSuite(tls);
             ApplicationProtocol = TlsReflection.ApplicationProtocol(tls);
             RemoteCertificate = tls.RemoteCertificate == null ? null : new X509Certificate2(tls.RemoteCertificate);
+            CertificateErrors = check.Reasons;
             trace?.Invoke($"TLS established on socket {Id}: {TlsProtocol}{(CipherSuite != null ? ", " + CipherSuite : string.Empty)}{(ApplicationProtocol != null ? ", ALPN " + ApplicationProtocol : string.Empty)}{(RemoteCertificate != null ? ", peer certificate " + RemoteCertificate.Subject : string.Empty)}.");
             return this;
         }
@@ -534,71 +530,6 @@ namespace SocketCmdlets
 
             return e;
         }
-
-        /// <summary>Collects why the peer's certificate was refused, for a message that says so.</summary>
-        private sealed class CertificateFailures
-        {
-            private readonly List<string> _chain = new List<string>();
-
-            public SslPolicyErrors Errors { get; private set; }
-
-            public bool Failed => Errors != SslPolicyErrors.None;
-
-            public void Record(SslPolicyErrors errors, X509Chain chain)
-            {
-                Errors = errors;
-                if (chain != null)
-                {
-                    foreach (X509ChainStatus status in chain.ChainStatus)
-                    {
-                        _chain.Add(ChainText(status.Status));
-                    }
-                }
-            }
-
-            public string Describe(string targetHost, bool isServer)
-            {
-                var reasons = new List<string>();
-                if ((Errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
-                {
-                    reasons.Add(isServer ? "the client sent no certificate" : "the server sent no certificate");
-                }
-
-                if ((Errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-                {
-                    reasons.Add($"the certificate's name does not match '{targetHost}' (name mismatch)");
-                }
-
-                if ((Errors & SslPolicyErrors.RemoteCertificateChainErrors) != 0)
-                {
-                    reasons.AddRange(_chain.Distinct());
-                    if (_chain.Count == 0)
-                    {
-                        reasons.Add("its certificate chain is not valid");
-                    }
-                }
-
-                return "The peer's certificate was refused: " + string.Join("; ", reasons) + ".";
-            }
-
-            private static string ChainText(X509ChainStatusFlags flag)
-            {
-                switch (flag)
-                {
-                    case X509ChainStatusFlags.UntrustedRoot:
-                    case X509ChainStatusFlags.PartialChain:
-                        return "it is not issued by a trusted root (untrusted root; a self-signed certificate is not trusted)";
-                    case X509ChainStatusFlags.NotTimeValid:
-                        return "it has expired or is not valid yet (expired)";
-                    case X509ChainStatusFlags.Revoked:
-                        return "it was revoked";
-                    case X509ChainStatusFlags.NotValidForUsage:
-                        return "it is not valid for this use";
-                    default:
-                        return flag.ToString();
-                }
-            }
-        }
     }
 
     /// <summary>What a TLS handshake should do.</summary>
@@ -624,6 +555,9 @@ namespace SocketCmdlets
 
         /// <summary>ALPN protocol names to offer (client) or accept (server), most preferred first.</summary>
         public IList<string> ApplicationProtocols { get; set; }
+
+        /// <summary>Client (or a server checking client certificates): roots and thumbprints trusted for this handshake only.</summary>
+        public CertificateTrust Trust { get; set; }
     }
 
     /// <summary>The peer's certificate failed validation.</summary>

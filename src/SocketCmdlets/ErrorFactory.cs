@@ -106,7 +106,10 @@ namespace SocketCmdlets.Commands
                     return Create(e, "NotSupported", ErrorCategory.NotImplemented, target, prefix + e.Message);
                 case CertificateValidationException invalid:
                     return Create(e, "CertificateValidationFailed", ErrorCategory.SecurityError, target,
-                        prefix + invalid.Message + " Use the host name the certificate was issued for (-TargetHost), trust its issuer, or, for tests only, -SkipCertificateCheck.");
+                        prefix + invalid.Message + " Use the host name the certificate was issued for (-TargetHost), trust its issuer or the certificate itself for this call with -TrustedCertificate (or pin it with -CertificateThumbprint), or, for tests only, -SkipCertificateCheck.");
+                case CertificatePinMismatchException pin:
+                    return Create(e, "CertificateThumbprintMismatch", ErrorCategory.SecurityError, target,
+                        prefix + pin.Message + " Check -CertificateThumbprint against the server's certificate (its SHA-256 thumbprint is named above), or trust its issuer with -TrustedCertificate.");
                 case TlsHandshakeException handshake:
                     return Create(e, "TlsHandshakeFailed", ErrorCategory.ProtocolError, target,
                         prefix + handshake.Message + " Check that the peer speaks TLS on this port and supports the TLS versions asked for.");

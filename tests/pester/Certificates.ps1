@@ -74,3 +74,32 @@ function Export-TestCertificate {
     [System.IO.File]::WriteAllText($keyOnly, $keyPem + "`n")
     [pscustomobject]@{ Pfx = $pfx; Pem = $both; CertificatePem = $certificateOnly; KeyPem = $keyOnly; Password = $Password }
 }
+
+function Start-TlsTestServer {
+    <#
+    .SYNOPSIS
+        A TLS server on a free loopback port, in a second PowerShell (Common.ps1): accepts one connection, runs
+        Protect-Socket -Certificate with -Protect, sends 'hello over TLS' and the client certificate's subject as
+        lines, waits (bounded) for the client to close, and closes. Returns Listener, Port and Job; remove the job
+        with Remove-SecondPowerShell and close the listener afterwards.
+    #>
+    param(
+        [Parameter(Mandatory)] $Certificate,
+        [hashtable] $Protect = @{}
+    )
+    $listener = Start-SocketListen -Port 0 -Address Loopback
+    $job = Start-SecondPowerShell -ArgumentList $listener, $Certificate, $Protect {
+        param($l, $certificate, $protect)
+        $peer = $l | Receive-SocketConnection -TimeoutSec 20
+        try {
+            $null = $peer | Protect-Socket -Certificate $certificate @protect -TimeoutSec 20 -ErrorAction Stop
+            'hello over TLS' | Send-SocketData -Socket $peer -AppendNewLine
+            "client: $(if ($peer.RemoteCertificate) { $peer.RemoteCertificate.Subject } else { 'none' })" | Send-SocketData -Socket $peer -AppendNewLine
+            $null = $peer | Receive-SocketData -ToEnd -TimeoutSec 20 -ErrorAction SilentlyContinue
+            'served'
+        } finally {
+            $peer | Close-Socket
+        }
+    }
+    [pscustomobject]@{ Listener = $listener; Port = $listener.LocalEndPoint.Port; Job = $job }
+}

@@ -98,7 +98,7 @@ Describe 'examples/StartTls.ps1' -Tag 'Examples' {
         $r.Text.Count | Should -Be 4
         $r.Text[0] | Should -Be 'S: 220 ready'
         $r.Text[1] | Should -Be 'S: 220 go ahead'
-        $r.Text[2] | Should -Match '^encrypted: True \(Tls1[23], \S'
+        $r.Text[2] | Should -Match '^encrypted: True \(Tls1[23], \S.*; certificate errors: 0$'
         $r.Text[3] | Should -Match "^S: 250 got 'the password is swordfish' over Tls1[23]$"
     }
 }

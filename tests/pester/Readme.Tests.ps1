@@ -35,7 +35,7 @@ BeforeAll {
 
 Describe 'README examples' -Tag 'Readme' {
     It 'has the quick start and the example blocks' {
-        $Blocks.Count | Should -Be 8
+        $Blocks.Count | Should -Be 9
     }
 
     It 'runs the quick start as written and receives hello' {
@@ -81,6 +81,16 @@ Describe 'README sections beyond TCP' -Tag 'Readme' {
         $result = Invoke-Isolated ("Import-Module '$ModulePath'`n" + $Blocks[7] + "`n'open:' + @(Get-Socket).Count")
         $result.Errors | Should -BeNullOrEmpty
         $result.Output | Should -Be @('HELLO', 'WORLD', 'open:0')
+    }
+
+    It 'runs the TLS for test servers block: a trusted self-signed certificate, then CertificateErrors under -SkipCertificateCheck' {
+        $block = @($Blocks | Where-Object { $_ -match 'New-SocketCertificate' })[0]
+        $result = Invoke-Isolated ((Use-StagedModule $block) + "`n'open:' + @(Get-Socket).Count")
+        $result.Errors | Should -BeNullOrEmpty
+        $result.Output[0] | Should -Be 'hello over TLS'
+        $result.Output[1] | Should -Be 'errors: 0'
+        $result.Output[2] | Should -Match 'untrusted root'
+        $result.Output[-1] | Should -Be 'open:0'
     }
 
     It 'runs the Wait-Socket block' {

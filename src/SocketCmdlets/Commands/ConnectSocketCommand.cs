@@ -62,6 +62,18 @@ namespace SocketCmdlets.Commands
         [Parameter(ParameterSetName = IdSet)]
         public SwitchParameter SkipCertificateCheck { get; set; }
 
+        /// <summary>With -UseTls: certificates (X509Certificate2 objects or paths of PEM, DER or PFX files) trusted as roots for this call only; the host name is still checked.</summary>
+        [Parameter(ParameterSetName = SocketSet)]
+        [Parameter(ParameterSetName = IdSet)]
+        [ValidateNotNullOrEmpty]
+        public object[] TrustedCertificate { get; set; }
+
+        /// <summary>With -UseTls: SHA-256 (or SHA-1) thumbprints of the exact certificates to accept; any other certificate is refused.</summary>
+        [Parameter(ParameterSetName = SocketSet)]
+        [Parameter(ParameterSetName = IdSet)]
+        [ValidateNotNullOrEmpty]
+        public string[] CertificateThumbprint { get; set; }
+
         /// <summary>With -UseTls: the name the server's certificate must carry, if not -ComputerName.</summary>
         [Parameter(ParameterSetName = SocketSet)]
         [Parameter(ParameterSetName = IdSet)]
@@ -78,12 +90,16 @@ namespace SocketCmdlets.Commands
         [Parameter(ParameterSetName = SocketSet)]
         public SwitchParameter NoDelay { get; set; }
 
+        private CertificateTrust _trust;
+
         protected override void BeginProcessing()
         {
-            if (!UseTls.IsPresent && (SkipCertificateCheck.IsPresent || TargetHost != null || ApplicationProtocol != null))
+            if (!UseTls.IsPresent && (SkipCertificateCheck.IsPresent || TargetHost != null || ApplicationProtocol != null || TrustedCertificate != null || CertificateThumbprint != null))
             {
-                ThrowParameterError("ConflictingParameters", "-SkipCertificateCheck, -TargetHost and -ApplicationProtocol go with -UseTls.");
+                ThrowParameterError("ConflictingParameters", "-SkipCertificateCheck, -TargetHost, -ApplicationProtocol, -TrustedCertificate and -CertificateThumbprint go with -UseTls.");
             }
+
+            _trust = TlsTrustParameters.Create(this, TrustedCertificate, CertificateThumbprint, SkipCertificateCheck.IsPresent);
         }
 
         protected override void ProcessRecord()
@@ -126,7 +142,13 @@ namespace SocketCmdlets.Commands
                                 TargetHost = TargetHost ?? ComputerName,
                                 SkipCertificateCheck = SkipCertificateCheck.IsPresent,
                                 ApplicationProtocols = ApplicationProtocol,
+                                Trust = _trust,
                             };
+                            if (_trust != null)
+                            {
+                                Trace?.Invoke(TlsTrustParameters.Describe(_trust));
+                            }
+
                             socket.Protect(tls, left, StopToken, Trace);
                         }
                     }

@@ -28,6 +28,16 @@ namespace SocketCmdlets.Commands
         [Parameter]
         public SwitchParameter SkipCertificateCheck { get; set; }
 
+        /// <summary>Client: certificates (X509Certificate2 objects or paths of PEM, DER or PFX files) trusted as roots for this call only; the host name is still checked. Server: trusted issuers of client certificates.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public object[] TrustedCertificate { get; set; }
+
+        /// <summary>SHA-256 (or SHA-1) thumbprints of the exact certificates to accept; any other certificate is refused.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[] CertificateThumbprint { get; set; }
+
         /// <summary>Server: its certificate with the private key, as an X509Certificate2 or the path of a PFX or PEM file. Makes this side the TLS server.</summary>
         [Parameter]
         [ValidateNotNull]
@@ -66,6 +76,7 @@ namespace SocketCmdlets.Commands
         public double TimeoutSec { get; set; }
 
         private X509Certificate2 _certificate;
+        private CertificateTrust _trust;
 
         protected override void BeginProcessing()
         {
@@ -79,6 +90,7 @@ namespace SocketCmdlets.Commands
                 ThrowParameterError("ConflictingParameters", "-RequireClientCertificate, -CertificatePassword and -KeyPath go with -Certificate (a TLS server).");
             }
 
+            _trust = TlsTrustParameters.Create(this, TrustedCertificate, CertificateThumbprint, SkipCertificateCheck.IsPresent);
             _certificate = TlsCommands.LoadCertificate(this, Certificate, CertificatePassword, KeyPath);
         }
 
@@ -99,7 +111,13 @@ namespace SocketCmdlets.Commands
                 RequireClientCertificate = RequireClientCertificate.IsPresent,
                 Protocols = TlsVersions.ToSslProtocols(TlsProtocol),
                 ApplicationProtocols = ApplicationProtocol,
+                Trust = _trust,
             };
+            if (_trust != null && VerboseEnabled)
+            {
+                WriteVerbose(TlsTrustParameters.Describe(_trust));
+            }
+
             if (Try(() => socket.Protect(options, ToTimeout(TimeoutSec), StopToken, Trace), socket, $"start TLS on {Peer(socket)}", SocketOperation.Connect))
             {
                 WriteObject(socket);
