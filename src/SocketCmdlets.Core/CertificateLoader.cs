@@ -56,7 +56,7 @@ namespace SocketCmdlets
             }
             catch (CryptographicException e)
             {
-                throw new CertificateLoadException($"The certificate '{path}' could not be read: {e.Message} (a wrong -CertificatePassword, or not a PFX or PEM file).{CertificateTrust.Pkcs12Advice(File.ReadAllBytes(path), CertificateTrust.RuntimeLacksPbes2)}", e);
+                throw new CertificateLoadException($"The certificate '{path}' could not be read: {e.Message} (a wrong -CertificatePassword, or not a PFX or PEM file).", e);
             }
         }
 

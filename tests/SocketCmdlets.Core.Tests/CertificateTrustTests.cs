@@ -32,7 +32,10 @@ namespace SocketCmdlets.Core.Tests
                 request.CertificateExtensions.Add(names.Build());
                 request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
                 byte[] serial = new byte[8];
-                RandomNumberGenerator.Fill(serial);
+                using (var random = RandomNumberGenerator.Create())
+                {
+                    random.GetBytes(serial);
+                }
                 using (X509Certificate2 leaf = request.Create(issuer, notBefore, notAfter, serial))
                 {
                     return leaf.CopyWithPrivateKey(rsa);
@@ -52,20 +55,20 @@ namespace SocketCmdlets.Core.Tests
             return (chain, errors);
         }
 
-        [Theory]
+        [RuntimeTheory(TestRuntime.Mono, "Mono has no CertificateRequest, which these tests use to make certificates and chains")]
         [InlineData("ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01", "ABCDEF0123456789ABCDEF0123456789ABCDEF01")]
         [InlineData("abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789", "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789")]
         public void A_thumbprint_is_normalized_to_upper_case_hex(string given, string expected) =>
             Assert.Equal(expected, CertificateTrust.NormalizeThumbprint(given));
 
-        [Theory]
+        [RuntimeTheory(TestRuntime.Mono, "Mono has no CertificateRequest, which these tests use to make certificates and chains")]
         [InlineData("")]
         [InlineData("ABCDEF")]
         [InlineData("XYZDEF0123456789ABCDEF0123456789ABCDEF01")]
         public void A_value_that_is_not_a_thumbprint_is_refused(string given) =>
             Assert.Throws<ArgumentException>(() => CertificateTrust.NormalizeThumbprint(given));
 
-        [Fact]
+        [RuntimeFact(TestRuntime.Mono, "Mono has no CertificateRequest, which these tests use to make certificates and chains")]
         public void Without_trust_of_its_own_a_self_signed_certificate_is_refused_with_the_chain_status()
         {
             using (X509Certificate2 certificate = SelfSigned())
@@ -77,7 +80,7 @@ namespace SocketCmdlets.Core.Tests
             }
         }
 
-        [Fact]
+        [RuntimeFact(TestRuntime.Mono, "Mono has no CertificateRequest, which these tests use to make certificates and chains")]
         public void A_self_signed_certificate_given_as_a_root_is_accepted_with_no_reasons()
         {
             using (X509Certificate2 certificate = SelfSigned())
@@ -91,7 +94,7 @@ namespace SocketCmdlets.Core.Tests
             }
         }
 
-        [Fact]
+        [RuntimeFact(TestRuntime.Mono, "Mono has no CertificateRequest, which these tests use to make certificates and chains")]
         public void A_trusted_root_does_not_excuse_a_name_mismatch()
         {
             using (X509Certificate2 certificate = SelfSigned())
@@ -104,7 +107,7 @@ namespace SocketCmdlets.Core.Tests
             }
         }
 
-        [Fact]
+        [RuntimeFact(TestRuntime.Mono, "Mono has no CertificateRequest, which these tests use to make certificates and chains")]
         public void Another_root_does_not_vouch_for_a_certificate()
         {
             using (X509Certificate2 certificate = SelfSigned())
@@ -117,7 +120,7 @@ namespace SocketCmdlets.Core.Tests
             }
         }
 
-        [Fact]
+        [RuntimeFact(TestRuntime.Mono, "Mono has no CertificateRequest, which these tests use to make certificates and chains")]
         public void A_leaf_issued_by_a_trusted_authority_is_accepted_and_an_expired_one_is_not()
         {
             using (X509Certificate2 ca = SelfSigned("Test CA", 2, ca: true))
@@ -137,14 +140,14 @@ namespace SocketCmdlets.Core.Tests
             }
         }
 
-        [Fact]
+        [RuntimeFact(TestRuntime.Mono, "Mono has no CertificateRequest, which these tests use to make certificates and chains")]
         public void A_pinned_certificate_is_accepted_by_its_SHA256_or_SHA1_thumbprint_and_another_is_refused_as_a_pin_mismatch()
         {
             using (X509Certificate2 certificate = SelfSigned())
             using (X509Certificate2 other = SelfSigned())
             {
                 var (chain, errors) = SystemView(certificate);
-                string sha256 = Convert.ToHexString(SHA256.HashData(certificate.RawData));
+                string sha256 = BitConverter.ToString(Compat.Sha256(certificate.RawData)).Replace("-", string.Empty);
                 Assert.Equal(sha256, CertificateTrust.Sha256Thumbprint(certificate));
                 Assert.True(new CertificateTrust(null, new[] { sha256.ToLowerInvariant() }).Evaluate(certificate, chain, errors, "localhost", false, false).Accepted);
                 Assert.True(new CertificateTrust(null, new[] { certificate.Thumbprint }).Evaluate(certificate, chain, errors, "localhost", false, false).Accepted);
@@ -156,7 +159,7 @@ namespace SocketCmdlets.Core.Tests
             }
         }
 
-        [Fact]
+        [RuntimeFact(TestRuntime.Mono, "Mono has no CertificateRequest, which these tests use to make certificates and chains")]
         public void A_pin_refuses_even_a_certificate_the_system_would_accept()
         {
             using (X509Certificate2 certificate = SelfSigned())
@@ -167,7 +170,7 @@ namespace SocketCmdlets.Core.Tests
             }
         }
 
-        [Fact]
+        [RuntimeFact(TestRuntime.Mono, "Mono has no CertificateRequest, which these tests use to make certificates and chains")]
         public void A_server_accepts_a_client_without_certificate_unless_it_requires_one()
         {
             var trust = new CertificateTrust(null, null);
@@ -177,22 +180,23 @@ namespace SocketCmdlets.Core.Tests
             Assert.Equal(new[] { "the client sent no certificate" }, required.Reasons);
         }
 
-        [Fact]
+        [RuntimeFact(TestRuntime.Mono, "Mono has no CertificateRequest, which these tests use to make certificates and chains")]
         public void An_AES_encrypted_pfx_gets_the_legacy_export_advice_only_where_the_runtime_cannot_read_it()
         {
+            // The DER of the two OIDs an OpenSSL 3 PFX names: PBES2 and AES-256-CBC.
+            byte[] aes = { 0x30, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0D, 0x30, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2A };
             using (X509Certificate2 certificate = SelfSigned())
             {
-                // .NET writes 3DES by default; PBES2 with AES-256 is what OpenSSL 3 writes.
+                // .NET writes 3DES by default.
                 byte[] tripleDes = certificate.Export(X509ContentType.Pkcs12, "pw");
-                byte[] pbes2 = certificate.ExportPkcs12(new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 2048), "pw");
-                Assert.Contains("openssl pkcs12 -export -legacy", CertificateTrust.Pkcs12Advice(pbes2, runtimeLacksPbes2: true));
-                Assert.Equal(string.Empty, CertificateTrust.Pkcs12Advice(pbes2, runtimeLacksPbes2: false));
-                Assert.Equal(string.Empty, CertificateTrust.Pkcs12Advice(tripleDes, runtimeLacksPbes2: true));
-                Assert.False(CertificateTrust.RuntimeLacksPbes2);
+                Assert.Contains("openssl pkcs12 -export -legacy", Pkcs12Facts.Advice(aes, runtimeLacksAes256: true));
+                Assert.Equal(string.Empty, Pkcs12Facts.Advice(aes, runtimeLacksAes256: false));
+                Assert.Equal(string.Empty, Pkcs12Facts.Advice(tripleDes, runtimeLacksAes256: true));
+                Assert.Equal(RuntimeFacts.IsMono || RuntimeFacts.IsNetFramework, Pkcs12Facts.RuntimeLacksAes256);
             }
         }
 
-        [Theory]
+        [RuntimeTheory(TestRuntime.Mono, "Mono has no CertificateRequest, which these tests use to make certificates and chains")]
         [InlineData(CertificateKeyAlgorithm.Rsa)]
         [InlineData(CertificateKeyAlgorithm.ECDsa)]
         public void A_new_certificate_has_its_key_the_default_names_and_the_requested_validity(CertificateKeyAlgorithm algorithm)
@@ -210,7 +214,7 @@ namespace SocketCmdlets.Core.Tests
             }
         }
 
-        [Fact]
+        [RuntimeFact(TestRuntime.Mono, "Mono has no CertificateRequest, which these tests use to make certificates and chains")]
         public void Pem_and_pfx_files_load_back_with_their_key_and_as_trusted_certificates()
         {
             string folder = Path.Combine(Path.GetTempPath(), "sc-trust-" + Guid.NewGuid().ToString("N"));

@@ -58,27 +58,24 @@ namespace SocketCmdlets.Core.Tests
 
         public override string Skip
         {
-            get
+            get => _skip ?? SkipReason(SkipOn, Reason, Tool, ToolNeededOn);
+            set => _skip = value;
+        }
+
+        /// <summary>Why a test is skipped on this runtime (its runtimes and its tool), or null when it runs.</summary>
+        internal static string SkipReason(TestRuntime skipOn, string reason, string tool, TestRuntime toolNeededOn)
+        {
+            if ((skipOn & Current) != 0)
             {
-                if (_skip != null)
-                {
-                    return _skip;
-                }
-
-                if ((SkipOn & Current) != 0)
-                {
-                    return $"Not on {Current} ({RuntimeFacts.Description}): {Reason}";
-                }
-
-                if (Tool != null && (ToolNeededOn & Current) != 0 && FindOnPath(Tool) == null)
-                {
-                    return $"{Tool} is not installed (build.ps1 installs it with the test peers).";
-                }
-
-                return null;
+                return $"Not on {Current} ({RuntimeFacts.Description}): {reason}";
             }
 
-            set => _skip = value;
+            if (tool != null && (toolNeededOn & Current) != 0 && FindOnPath(tool) == null)
+            {
+                return $"{tool} is not installed (build.ps1 installs it with the test peers).";
+            }
+
+            return null;
         }
 
         /// <summary>The full path of <paramref name="program"/> on PATH, or null.</summary>
@@ -90,6 +87,26 @@ namespace SocketCmdlets.Core.Tests
                 .Where(d => d.Length > 0)
                 .SelectMany(d => suffixes.Select(s => Path.Combine(d, program + s)))
                 .FirstOrDefault(File.Exists);
+        }
+    }
+
+    /// <summary>A theory skipped, with the reason, on the runtimes named (see <see cref="RuntimeFactAttribute"/>).</summary>
+    public sealed class RuntimeTheoryAttribute : TheoryAttribute
+    {
+        private readonly TestRuntime _skipOn;
+        private readonly string _reason;
+        private string _skip;
+
+        public RuntimeTheoryAttribute(TestRuntime skipOn, string reason)
+        {
+            _skipOn = skipOn;
+            _reason = reason;
+        }
+
+        public override string Skip
+        {
+            get => _skip ?? RuntimeFactAttribute.SkipReason(_skipOn, _reason, null, TestRuntime.None);
+            set => _skip = value;
         }
     }
 }

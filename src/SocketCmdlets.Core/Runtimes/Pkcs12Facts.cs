@@ -47,6 +47,15 @@ namespace SocketCmdlets
         public static bool UsesAes256(byte[] bytes, int length) =>
             IndexOf(bytes, length, s_pbes2) >= 0 && IndexOf(bytes, length, s_aes256Cbc) >= 0;
 
+        /// <summary>
+        /// A sentence for the failure to read a PKCS#12 file: on a runtime that cannot decrypt PBES2/AES-256
+        /// (<paramref name="runtimeLacksAes256"/>), a file that uses it is named as such with the fix; empty otherwise.
+        /// </summary>
+        public static string Advice(byte[] bytes, bool runtimeLacksAes256) =>
+            runtimeLacksAes256 && bytes != null && UsesAes256(bytes, bytes.Length)
+                ? " The file is encrypted with AES-256 (PBES2, the OpenSSL 3 default), which this runtime cannot read whatever the password: export it again with 'openssl pkcs12 -export -legacy' (3DES, readable everywhere), or use PowerShell 7."
+                : string.Empty;
+
         /// <summary>True when this runtime's PKCS#12 reader cannot decrypt PBES2/AES-256 (Mono, .NET Framework).</summary>
         public static bool RuntimeLacksAes256 => RuntimeFacts.IsMono || RuntimeFacts.IsNetFramework;
 

@@ -159,31 +159,8 @@ namespace SocketCmdlets
             }
             catch (Exception e) when (e is CryptographicException || e is FormatException)
             {
-                throw new CertificateLoadException($"'{path}' could not be read as a certificate (PEM, DER, or PKCS#12 without a password): {e.Message.TrimEnd('.')}. A password-protected PFX can be given as an X509Certificate2 object instead.{Pkcs12Advice(bytes, RuntimeLacksPbes2)}", e);
+                throw new CertificateLoadException($"'{path}' could not be read as a certificate (PEM, DER, or PKCS#12 without a password): {e.Message.TrimEnd('.')}. A password-protected PFX can be given as an X509Certificate2 object instead.{Pkcs12Facts.Advice(bytes, Pkcs12Facts.RuntimeLacksAes256)}", e);
             }
-        }
-
-        /// <summary>True on .NET Framework, whose PKCS#12 reader predates PBES2 (AES) encryption.</summary>
-        internal static bool RuntimeLacksPbes2 =>
-            System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.OrdinalIgnoreCase);
-
-        /// <summary>
-        /// Advice for a PKCS#12 file that could not be read: one encrypted with PBES2/AES (the OpenSSL 3 default) is
-        /// unreadable by <paramref name="runtimeLacksPbes2"/> runtimes, which then report a wrong password. Empty otherwise.
-        /// </summary>
-        internal static string Pkcs12Advice(byte[] file, bool runtimeLacksPbes2)
-        {
-            // The DER encoding of the PBES2 object identifier, 1.2.840.113549.1.5.13.
-            byte[] pbes2 = { 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0D };
-            bool found = false;
-            for (int i = 0; file != null && i + pbes2.Length <= file.Length && !found; i++)
-            {
-                found = file.Skip(i).Take(pbes2.Length).SequenceEqual(pbes2);
-            }
-
-            return found && runtimeLacksPbes2
-                ? " The file is encrypted with AES (PBES2), the OpenSSL 3 default, which this runtime (.NET Framework) cannot read, whatever the password: export it again with 'openssl pkcs12 -export -legacy', or use PowerShell 7."
-                : string.Empty;
         }
 
         private bool Matches(X509Certificate certificate)
