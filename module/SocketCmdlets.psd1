@@ -27,6 +27,8 @@
         'Remove-SocketMulticastGroup'
         'Protect-Socket'
         'Invoke-SocketRequest'
+        'Join-Socket'
+        'Start-SocketRelay'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -4,10 +4,14 @@ namespace SocketCmdlets.Commands
 {
     /// <summary>
     /// Remove-Module closes every socket the module opened in that session (runspace); sockets of other runspaces of
-    /// the process, which share the registry, stay open.
+    /// the process, which share the registry, stay open. The relays (Start-SocketRelay) it started stop too.
     /// </summary>
     public sealed class ModuleCleanup : IModuleAssemblyCleanup
     {
-        public void OnRemove(PSModuleInfo psModuleInfo) => SocketRegistry.CloseOwnedBy(SocketCommandBase.CurrentOwner);
+        public void OnRemove(PSModuleInfo psModuleInfo)
+        {
+            RelayListener.StopOwnedBy(SocketCommandBase.CurrentOwner);
+            SocketRegistry.CloseOwnedBy(SocketCommandBase.CurrentOwner);
+        }
     }
 }

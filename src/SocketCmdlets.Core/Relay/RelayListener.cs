@@ -86,7 +86,16 @@ namespace SocketCmdlets
                 throw new ArgumentNullException(nameof(options));
             }
 
-            AddressFilter filter = AddressFilter.Create(options.AllowAddress, options.DenyAddress);
+            AddressFilter filter;
+            try
+            {
+                filter = AddressFilter.Create(options.AllowAddress, options.DenyAddress);
+            }
+            catch (ArgumentException e)
+            {
+                throw new AddressFilterException(e.Message);
+            }
+
             if (options.MaxConnections < 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(options), options.MaxConnections, "The connection limit cannot be negative.");
@@ -365,6 +374,15 @@ namespace SocketCmdlets
                 default:
                     return $"{e.GetType().Name}: {e.Message}";
             }
+        }
+    }
+
+    /// <summary>An -AllowAddress or -DenyAddress entry is not an IP address or CIDR range.</summary>
+    public sealed class AddressFilterException : ArgumentException
+    {
+        public AddressFilterException(string message)
+            : base(message)
+        {
         }
     }
 }
