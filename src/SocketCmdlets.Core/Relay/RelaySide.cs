@@ -17,6 +17,7 @@ namespace SocketCmdlets
         private byte[] _initial;
         private Task<int> _unfinishedTlsRead;
         private int _closed;
+        private int _sendShutDown;
 
         public RelaySide(NetSocket socket, string endPoint)
         {
@@ -101,7 +102,15 @@ namespace SocketCmdlets
         /// <summary>Half-close: the peer sees end of stream (after TLS close_notify on a TLS side); receiving goes on.</summary>
         public void ShutdownSend()
         {
-            if (_transport.SendShutDown || IsClosed)
+            if (!IsClosed)
+            {
+                ShutdownSendOnce();
+            }
+        }
+
+        private void ShutdownSendOnce()
+        {
+            if (_transport.SendShutDown || System.Threading.Interlocked.Exchange(ref _sendShutDown, 1) != 0)
             {
                 return;
             }
@@ -130,6 +139,22 @@ namespace SocketCmdlets
         {
             if (System.Threading.Interlocked.Exchange(ref _closed, 1) == 0)
             {
+                try
+                {
+                    if (_tls != null)
+                    {
+                        ShutdownSendOnce();
+                    }
+
+                    // .NET closes a socket that has a pending operation with a reset unless sending was shut down
+                    // first: the shutdown keeps an orderly close (FIN) orderly.
+                    _socket.Shutdown(SocketShutdown.Both);
+                }
+                catch (Exception e) when (e is SocketException || e is ObjectDisposedException)
+                {
+                    // Not connected any more: the close below is all that is left.
+                }
+
                 try
                 {
                     Socket.Close();
