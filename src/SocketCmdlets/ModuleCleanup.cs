@@ -10,6 +10,7 @@ namespace SocketCmdlets.Commands
     {
         public void OnRemove(PSModuleInfo psModuleInfo)
         {
+            SocketRelayJob.StopOwnedBy(SocketCommandBase.CurrentOwner);
             RelayListener.StopOwnedBy(SocketCommandBase.CurrentOwner);
             SocketRegistry.CloseOwnedBy(SocketCommandBase.CurrentOwner);
         }

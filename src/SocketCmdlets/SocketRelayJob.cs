@@ -11,6 +11,9 @@ namespace SocketCmdlets.Commands
     /// </summary>
     public sealed class SocketRelayJob : Job2
     {
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<SocketRelayJob, byte> s_live =
+            new System.Collections.Concurrent.ConcurrentDictionary<SocketRelayJob, byte>();
+
         private readonly RelayListener _relay;
         private Thread _reporter;
         private int _finishing;
@@ -56,9 +59,22 @@ namespace SocketCmdlets.Commands
         public override string StatusMessage =>
             $"{ActiveConnections} active, {TotalConnections} relayed, {RejectedConnections} rejected";
 
+        /// <summary>Stops (as Stop-Job does) every relay job whose relay <paramref name="owner"/> started.</summary>
+        internal static void StopOwnedBy(object owner)
+        {
+            foreach (SocketRelayJob job in s_live.Keys)
+            {
+                if (Equals(job._relay.Owner, owner))
+                {
+                    job.StopJob();
+                }
+            }
+        }
+
         /// <inheritdoc />
         public override void StartJob()
         {
+            s_live[this] = 0;
             _reporter = new Thread(Report) { IsBackground = true, Name = "SocketRelayJob " + Id };
             SetJobState(JobState.Running);
             _reporter.Start();
@@ -176,6 +192,7 @@ namespace SocketCmdlets.Commands
                 return;
             }
 
+            s_live.TryRemove(this, out _);
             SetJobState(_relay.Failure != null ? JobState.Failed : JobState.Stopped);
         }
 

@@ -175,7 +175,8 @@ Describe 'Join-Socket' -Tag 'Relay' {
         $session.EndReason | Should -Be 'Closed'
     }
 
-    It 'connects to -Path and relays a TCP socket to a Unix socket' -Skip:($IsWindows) {
+    It 'connects to -Path and relays a TCP socket to a Unix socket' {
+        if ($IsWindows) { Set-ItResult -Skipped -Because 'Unix domain socket paths are not tested on Windows'; return }
         $path = New-SocketPath
         $unix = Start-SocketListen -Path $path | Use-Socket
         $rig = New-Rig
