@@ -257,6 +257,8 @@ namespace SocketCmdlets
             }
 
             Interlocked.Increment(ref _total);
+            // A relay forwards what arrives as it arrives: Nagle's algorithm would only hold small writes back.
+            SetNoDelay(client);
             Task connection = Task.Run(() => RelayAsync(client));
             _connections[connection] = 0;
             connection.ContinueWith(t => _connections.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -330,6 +332,7 @@ namespace SocketCmdlets
                     target.Connect(_options.TargetHost, _options.TargetPort, _options.ConnectTimeout, token);
                 }
 
+                SetNoDelay(target);
                 if (_options.TargetTls != null)
                 {
                     target.Protect(_options.TargetTls, _options.ConnectTimeout, token);
@@ -341,6 +344,23 @@ namespace SocketCmdlets
             {
                 target.Close();
                 throw;
+            }
+        }
+
+        private static void SetNoDelay(NetSocket socket)
+        {
+            if (socket.Socket.AddressFamily == AddressFamily.Unix)
+            {
+                return;
+            }
+
+            try
+            {
+                socket.Socket.NoDelay = true;
+            }
+            catch (Exception e) when (e is SocketException || e is ObjectDisposedException)
+            {
+                // The connection is already gone; the relay will find out.
             }
         }
 
