@@ -242,6 +242,49 @@ Describe 'Join-Socket' -Tag 'Relay' {
         }
     }
 
+    It 'ends a TLS handshake towards a silent target on Ctrl+C, closes the socket it made and leaves -Socket open' {
+        $silent = Start-SocketListen -Port 0 -Address Loopback | Use-Socket
+        $rig = New-Rig
+        $before = @(Get-Socket).Count
+        $join = Start-Join -Socket $rig.Source.Peer -Join @{ ComputerName = '127.0.0.1'; Port = $silent.LocalEndPoint.Port; UseTls = $true; SkipCertificateCheck = $true }
+        try {
+            Wait-Until -TimeoutSec 10 { @($join.PowerShell.Streams.Verbose | Where-Object Message -Match 'TLS handshake').Count -gt 0 }
+            Stop-SecondPowerShell $join -TimeoutSec 10 | Should -BeTrue
+            Get-StopError $join | Should -BeNullOrEmpty
+            Get-ErrorVariable $join | Should -BeNullOrEmpty
+            $rig.Source.Peer.State | Should -Be 'Connected'
+            @(Get-Socket).Count | Should -Be $before
+        } finally {
+            Remove-SecondPowerShell $join
+        }
+    }
+
+    It 'reports ConnectTimeout when the TLS handshake with the target takes longer than -TimeoutSec' {
+        $silent = Start-SocketListen -Port 0 -Address Loopback | Use-Socket
+        $rig = New-Rig
+        { Join-Socket -Socket $rig.Source.Peer -ComputerName 127.0.0.1 -Port $silent.LocalEndPoint.Port -UseTls -SkipCertificateCheck -TimeoutSec 0.5 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ConnectTimeout,SocketCmdlets.Commands.JoinSocketCommand'
+        $rig.Source.Peer.State | Should -Be 'Connected'
+    }
+
+    It 'runs two relays in two runspaces at once without mixing their bytes' {
+        $one = New-Rig
+        $two = New-Rig
+        $joinOne = Start-Join -Socket $one.Source.Peer -Join @{ Target = $one.Target.Peer }
+        $joinTwo = Start-Join -Socket $two.Source.Peer -Join @{ Target = $two.Target.Peer }
+        try {
+            'one' | Send-SocketData -Socket $one.A
+            'two' | Send-SocketData -Socket $two.A
+            $one.A, $two.A, $one.B, $two.B | Close-Socket -Direction Send
+            $one.B | Receive-SocketData -ToEnd -TimeoutSec 10 | Should -Be 'one'
+            $two.B | Receive-SocketData -ToEnd -TimeoutSec 10 | Should -Be 'two'
+            (Wait-SecondPowerShell $joinOne -TimeoutSec 20).BytesToTarget | Should -Be 3
+            (Wait-SecondPowerShell $joinTwo -TimeoutSec 20).EndReason | Should -Be 'Closed'
+        } finally {
+            $joinOne, $joinTwo | Remove-SecondPowerShell
+        }
+    }
+
     Context 'bad input' {
         It 'refuses a socket that is not connected with InvalidSocketState' {
             $rig = New-Rig

@@ -55,7 +55,7 @@ namespace SocketCmdlets
             CancellationTokenRegistration registration = default;
             try
             {
-                registration = cancellationToken.Register(() => End(RelayEndReason.Stopped, null, null));
+                registration = cancellationToken.Register(() => EndQuietly(RelayEndReason.Stopped));
                 if (_idleTimeout > TimeSpan.Zero && _idleTimeout != Timeout.InfiniteTimeSpan)
                 {
                     long period = Math.Max(10, Math.Min(1000, (long)(_idleTimeout.TotalMilliseconds / 10)));
@@ -195,7 +195,23 @@ namespace SocketCmdlets
             long idleTicks = Stopwatch.GetTimestamp() - Interlocked.Read(ref _lastActivity);
             if (idleTicks >= _idleTimeout.TotalSeconds * Stopwatch.Frequency)
             {
-                End(RelayEndReason.IdleTimeout, null, null);
+                EndQuietly(RelayEndReason.IdleTimeout);
+            }
+        }
+
+        /// <summary>Ends from a timer or a cancellation callback, where an exception would go unobserved (or crash the process).</summary>
+        private void EndQuietly(RelayEndReason reason)
+        {
+            try
+            {
+                End(reason, null, null);
+            }
+            catch (Exception e)
+            {
+                lock (_gate)
+                {
+                    _error = _error ?? Describe(e);
+                }
             }
         }
 
