@@ -166,7 +166,8 @@ namespace SocketCmdlets.Commands
             }
 
             relay.Owner = CurrentOwner;
-            var job = new SocketRelayJob(MyInvocation.Line, Name ?? "SocketRelay " + relay.LocalEndPoint, relay);
+            string command = $"{MyInvocation.MyCommand.Name} {relay.LocalEndPoint} -> {relay.Target}{(UseTls.IsPresent ? " (TLS)" : string.Empty)}";
+            var job = new SocketRelayJob(command, Name ?? "SocketRelay " + relay.LocalEndPoint, relay);
             try
             {
                 JobRepository.Add(job);
