@@ -77,6 +77,12 @@ function Test-Listening {
     @([System.Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties().GetActiveTcpListeners() | Where-Object Port -EQ $Port).Count -gt 0
 }
 
+function Get-DescriptorTarget {
+    # What this process's descriptors point at (Linux), for a message that says which ones were left open.
+    if (-not (Test-Path /proc/self/fd)) { return @() }
+    @(Get-ChildItem /proc/self/fd -ErrorAction SilentlyContinue | ForEach-Object { "$($_.LinkTarget)" })
+}
+
 function Get-RelayThread {
     # The names of this process's threads that belong to relays (Linux shows thread names in /proc).
     if (-not (Test-Path /proc/self/task)) { return @() }
