@@ -13,7 +13,7 @@ namespace SocketCmdlets
     /// (backpressure) and memory stays at two buffers. End of stream on one side becomes a half-close on the other
     /// while the other direction flows; a reset is passed on as a reset; the idle timeout and cancellation close both.
     /// </summary>
-    internal sealed class RelayConnection
+    internal sealed partial class RelayConnection
     {
         /// <summary>The buffer of each direction.</summary>
         public const int DefaultBufferSize = 64 * 1024;
@@ -62,10 +62,19 @@ namespace SocketCmdlets
                     idle = new Timer(_ => CheckIdle(), null, period, period);
                 }
 
-                Task<string> toTarget = PumpAsync(_source, _target, true);
-                Task<string> toSource = PumpAsync(_target, _source, false);
-                Task<string> first = await Task.WhenAny(toTarget, toSource).ConfigureAwait(false);
-                await (first == toTarget ? toSource : toTarget).ConfigureAwait(false);
+                if (_source.IsPlain && _target.IsPlain)
+                {
+                    // Plain on both sides: one thread waits on both sockets with poll(), as socat does, so a byte is
+                    // forwarded by the thread the kernel wakes, without a hand-off to the thread pool.
+                    await RunOnThread(PumpPlain).ConfigureAwait(false);
+                }
+                else
+                {
+                    Task<string> toTarget = PumpAsync(_source, _target, true);
+                    Task<string> toSource = PumpAsync(_target, _source, false);
+                    Task<string> first = await Task.WhenAny(toTarget, toSource).ConfigureAwait(false);
+                    await (first == toTarget ? toSource : toTarget).ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -134,20 +143,26 @@ namespace SocketCmdlets
                     return "write failed";
                 }
 
-                Touch();
-                if (toTarget)
-                {
-                    Interlocked.Add(ref _toTarget, read);
-                }
-                else
-                {
-                    Interlocked.Add(ref _toSource, read);
-                }
-
-                from.Socket.CountRelayed(0, read);
-                to.Socket.CountRelayed(read, 0);
-                OnForwarded?.Invoke(read, toTarget);
+                Forwarded(read, toTarget, from, to);
             }
+        }
+
+        /// <summary>Counts <paramref name="bytes"/> written to <paramref name="to"/> after being read from <paramref name="from"/>.</summary>
+        private void Forwarded(int bytes, bool toTarget, RelaySide from, RelaySide to)
+        {
+            Touch();
+            if (toTarget)
+            {
+                Interlocked.Add(ref _toTarget, bytes);
+            }
+            else
+            {
+                Interlocked.Add(ref _toSource, bytes);
+            }
+
+            from.Socket.CountRelayed(0, bytes);
+            to.Socket.CountRelayed(bytes, 0);
+            OnForwarded?.Invoke(bytes, toTarget);
         }
 
         /// <summary>A read from or write to <paramref name="failed"/> failed: a reset is passed on to <paramref name="other"/>.</summary>

@@ -46,6 +46,23 @@ namespace SocketCmdlets
 
         public bool IsClosed => _closed != 0;
 
+        /// <summary>True for a plain TCP or Unix side (no TLS): the raw socket can be pumped directly.</summary>
+        public bool IsPlain => _tls == null && _unfinishedTlsRead == null;
+
+        /// <summary>The raw socket (non-blocking), for the synchronous pump of plain sides.</summary>
+        public Socket RawSocket => _socket;
+
+        /// <summary>True when the peer had finished sending before the relay started (after the buffered bytes).</summary>
+        public bool PeerEndedBeforeStart => _transport.EndOfStream;
+
+        /// <summary>Takes the bytes received before the relay started (null when none).</summary>
+        public byte[] TakeInitial()
+        {
+            byte[] initial = _initial;
+            _initial = null;
+            return initial;
+        }
+
         /// <summary>Reads up to <paramref name="count"/> bytes; 0 at end of stream.</summary>
         public Task<int> ReadAsync(byte[] buffer, int offset, int count)
         {
