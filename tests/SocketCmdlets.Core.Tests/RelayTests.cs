@@ -147,6 +147,28 @@ namespace SocketCmdlets.Core.Tests
         }
 
         [Fact]
+        public void Forwards_more_buffered_bytes_than_one_relay_buffer_holds()
+        {
+            const int size = 90 * 1024;
+            using (var rig = new Rig())
+            {
+                byte[] data = Bytes.Random(size, 3);
+                data[0] = (byte)'\n';
+                rig.Source.Client.Send(data, TestNet.Timeout, TestNet.Token);
+                TestNet.WaitUntil(() => rig.Source.Server.Socket.Available == size, "the bytes arrive");
+
+                // A record read takes everything that arrived into the socket's buffer and hands out the empty first line.
+                rig.Source.Server.ReceiveRecords(null, "\n", false, 1, 1 << 20, TestNet.Timeout, TestNet.Token, (b, o, l) => Assert.Equal(0, l));
+                Assert.Equal(size - 1, rig.Source.Server.PendingBytes);
+                Task<SocketRelaySession> relay = SocketRelay.JoinAsync(rig.Source.Server, rig.Target.Server, NoIdle, TestNet.Token);
+                rig.Source.Client.Close(CloseDirection.Send);
+                Assert.Equal(data.Skip(1).ToArray(), ReadToEnd(rig.Target.Client));
+                rig.Target.Client.Close(CloseDirection.Send);
+                Assert.Equal(size - 1, TestNet.Await(relay).BytesToTarget);
+            }
+        }
+
+        [Fact]
         public void Closes_both_sides_after_the_idle_timeout()
         {
             using (var rig = new Rig())
