@@ -29,6 +29,8 @@
         'Invoke-SocketRequest'
         'Start-SocketServer'
         'New-SocketCertificate'
+        'Join-Socket'
+        'Start-SocketRelay'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

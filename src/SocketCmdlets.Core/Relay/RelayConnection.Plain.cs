@@ -1,0 +1,239 @@
+using System;
+using System.Collections.Generic;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace SocketCmdlets
+{
+    /// <summary>
+    /// The pump for two plain sides (TCP or Unix, no TLS): one thread, non-blocking sockets, poll() on both. Each
+    /// direction has one buffer; a side is read only while its direction's buffer is empty, so a slow reader stops the
+    /// reading of its writer (backpressure).
+    /// </summary>
+    internal sealed partial class RelayConnection
+    {
+        private const int PollMicroseconds = Deadline.SliceMilliseconds * 1000;
+
+        private static Task RunOnThread(Action body)
+        {
+            var done = new TaskCompletionSource<bool>();
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    body();
+                    done.SetResult(true);
+                }
+                catch (Exception e)
+                {
+                    done.SetException(e);
+                }
+            })
+            {
+                IsBackground = true,
+                Name = "SocketRelay pump",
+            };
+            thread.Start();
+            return done.Task;
+        }
+
+        /// <summary>Pumps both directions until both have ended or the connection was ended (stop, idle, reset, error).</summary>
+        private void PumpPlain()
+        {
+            var up = new Direction(_source, _target, true, _bufferSize);
+            var down = new Direction(_target, _source, false, _bufferSize);
+            if (!up.Start(this) | !down.Start(this))
+            {
+                return;
+            }
+
+            var read = new List<Socket>(2);
+            var write = new List<Socket>(2);
+            var error = new List<Socket>(2);
+            while (_reason == null && !(up.Done && down.Done))
+            {
+                read.Clear();
+                write.Clear();
+                error.Clear();
+                up.Want(read, write, error);
+                down.Want(read, write, error);
+                try
+                {
+                    Socket.Select(read, write, error, PollMicroseconds);
+                }
+                catch (Exception e) when (e is ObjectDisposedException || e is SocketException)
+                {
+                    // Ended from another thread (stop, idle timeout), which closed the sockets.
+                    Fail(e, _source, _target);
+                    return;
+                }
+
+                try
+                {
+                    if (!up.Step(this, read, write, error) || !down.Step(this, read, write, error))
+                    {
+                        return;
+                    }
+                }
+                catch (Exception e) when (e is ObjectDisposedException || e is SocketException)
+                {
+                    // A socket closed by another thread (stop, idle timeout) between the poll and the call.
+                    Fail(e, _source, _target);
+                    return;
+                }
+            }
+        }
+
+        /// <summary>One direction of the plain pump: its buffer and what is left to write.</summary>
+        private sealed class Direction
+        {
+            private readonly RelaySide _from;
+            private readonly RelaySide _to;
+            private readonly bool _toTarget;
+            private readonly byte[] _buffer;
+            private byte[] _initial;
+            private int _start;
+            private int _end;
+            private bool _endOfStream;
+
+            public Direction(RelaySide from, RelaySide to, bool toTarget, int bufferSize)
+            {
+                _from = from;
+                _to = to;
+                _toTarget = toTarget;
+                _buffer = new byte[bufferSize];
+            }
+
+            /// <summary>True once the source side ended its stream and everything before it was written.</summary>
+            public bool Done => _endOfStream && _end == _start && _initial == null;
+
+            /// <summary>Takes over the bytes buffered before the relay; false when the connection already ended.</summary>
+            public bool Start(RelayConnection relay)
+            {
+                if (_from.DeferredError != SocketError.Success)
+                {
+                    relay.End(RelayEndReason.Reset, null, _to);
+                    return false;
+                }
+
+                _initial = _from.TakeInitial();
+                if (_initial != null)
+                {
+                    int n = Math.Min(_initial.Length, _buffer.Length);
+                    Buffer.BlockCopy(_initial, 0, _buffer, 0, n);
+                    _end = n;
+                    _initial = n == _initial.Length ? null : Tail(_initial, n);
+                }
+
+                _endOfStream = _from.PeerEndedBeforeStart;
+                FinishIfDone();
+                return true;
+            }
+
+            public void Want(List<Socket> read, List<Socket> write, List<Socket> error)
+            {
+                if (_end > _start)
+                {
+                    write.Add(_to.RawSocket);
+                    error.Add(_to.RawSocket);
+                }
+                else if (!_endOfStream)
+                {
+                    read.Add(_from.RawSocket);
+                    error.Add(_from.RawSocket);
+                }
+            }
+
+            /// <summary>Reads or writes what the poll said is ready; false when the connection ended.</summary>
+            public bool Step(RelayConnection relay, List<Socket> read, List<Socket> write, List<Socket> error)
+            {
+                if (_end == _start && !_endOfStream && (read.Contains(_from.RawSocket) || error.Contains(_from.RawSocket)))
+                {
+                    int n = _from.RawSocket.Receive(_buffer, 0, _buffer.Length, SocketFlags.None, out SocketError status);
+                    if (status == SocketError.WouldBlock)
+                    {
+                        return true;
+                    }
+
+                    if (status != SocketError.Success)
+                    {
+                        relay.Fail(new SocketException((int)status), _from, _to);
+                        return false;
+                    }
+
+                    if (n == 0)
+                    {
+                        _endOfStream = true;
+                        _from.Socket.MarkEndOfStream();
+                        _to.ShutdownSend();
+                        return true;
+                    }
+
+                    relay.Touch();
+                    _start = 0;
+                    _end = n;
+
+                    // Most often the other side can take it at once: no second poll for it.
+                    return Flush(relay);
+                }
+
+                if (_end > _start && (write.Contains(_to.RawSocket) || error.Contains(_to.RawSocket)))
+                {
+                    return Flush(relay);
+                }
+
+                return true;
+            }
+
+            private bool Flush(RelayConnection relay)
+            {
+                while (_end > _start)
+                {
+                    int sent = _to.RawSocket.Send(_buffer, _start, _end - _start, SocketFlags.None, out SocketError status);
+                    if (status == SocketError.WouldBlock)
+                    {
+                        return true;
+                    }
+
+                    if (status != SocketError.Success)
+                    {
+                        relay.Fail(new SocketException((int)status), _to, _from);
+                        return false;
+                    }
+
+                    _start += sent;
+                    relay.Forwarded(sent, _toTarget, _from, _to);
+                }
+
+                _start = _end = 0;
+                if (_initial != null)
+                {
+                    int n = Math.Min(_initial.Length, _buffer.Length);
+                    Buffer.BlockCopy(_initial, 0, _buffer, 0, n);
+                    _end = n;
+                    _initial = n == _initial.Length ? null : Tail(_initial, n);
+                    return Flush(relay);
+                }
+
+                FinishIfDone();
+                return true;
+            }
+
+            private void FinishIfDone()
+            {
+                if (Done)
+                {
+                    _to.ShutdownSend();
+                }
+            }
+
+            private static byte[] Tail(byte[] bytes, int from)
+            {
+                var rest = new byte[bytes.Length - from];
+                Buffer.BlockCopy(bytes, from, rest, 0, rest.Length);
+                return rest;
+            }
+        }
+    }
+}

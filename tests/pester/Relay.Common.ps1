@@ -1,0 +1,104 @@
+<#
+.SYNOPSIS
+    Helpers shared by the Start-SocketRelay test files: a test certificate, relays stopped after each test, peer
+    processes stopped by their id, and one python3 echo server. Dot-source in BeforeAll, after Common.ps1 and
+    Certificates.ps1 and the module import; call Stop-RelayTestPeers in AfterAll.
+#>
+$script:ServerCert = New-TestCertificate
+$script:Folder = Join-Path ([System.IO.Path]::GetTempPath()) "sc-relay-$PID"
+$null = New-Item -ItemType Directory -Force -Path $Folder
+$script:Serial = 0
+$script:Python = Get-Command python3 -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+$script:Socat = Get-Command socat -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+$script:OpenSsl = Get-Command openssl -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+$script:Peers = Join-Path $PSScriptRoot 'RelayPeers.py'
+
+$script:Opened = [System.Collections.Generic.List[object]]::new()
+$script:Relays = [System.Collections.Generic.List[object]]::new()
+function Use-Socket {
+    param([Parameter(ValueFromPipeline)] $Socket)
+    process { if ($null -ne $Socket) { $Opened.Add($Socket); $Socket } }
+}
+
+function Start-TestRelay {
+    # Start-SocketRelay on a free loopback port; the relay is stopped and removed after the test.
+    param([hashtable] $Relay)
+    if (-not $Relay.ContainsKey('ListenPath') -and -not $Relay.ContainsKey('ListenPort')) { $Relay.ListenPort = 0 }
+    if (-not $Relay.ContainsKey('ListenPath') -and -not $Relay.ContainsKey('ListenAddress')) { $Relay.ListenAddress = '127.0.0.1' }
+    $job = Start-SocketRelay @Relay -ErrorAction Stop
+    $Relays.Add($job)
+    $job
+}
+
+function Receive-Session {
+    # Waits (bounded) until the relay has reported -Count sessions and returns them.
+    param([Parameter(Mandatory)] $Job, [int] $Count = 1)
+    $all = [System.Collections.Generic.List[object]]::new()
+    Wait-Until -TimeoutSec 20 -Because "$Count session(s) from the relay" {
+        foreach ($s in @($Job | Receive-Job)) { $all.Add($s) }
+        $all.Count -ge $Count
+    }
+    $all.ToArray()
+}
+
+function New-SocketPath {
+    $script:Serial++
+    Join-Path ([System.IO.Path]::GetTempPath()) "sc-relay-$PID-$Serial.sock"
+}
+
+function Get-FreePort {
+    $probe = [System.Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+    try { $probe.Bind([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0)); $probe.LocalEndPoint.Port } finally { $probe.Dispose() }
+}
+
+function Start-Peer {
+    # Starts a program with redirected standard streams; stop it with Stop-Peer (by its id).
+    param([string] $FilePath, [string[]] $ArgumentList)
+    $info = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
+    foreach ($a in $ArgumentList) { $info.ArgumentList.Add($a) }
+    $info.RedirectStandardInput = $true
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.UseShellExecute = $false
+    [System.Diagnostics.Process]::Start($info)
+}
+
+function Stop-Peer {
+    param($Process)
+    if ($null -eq $Process) { return }
+    try { $Process.StandardInput.Close() } catch { }
+    if (-not $Process.WaitForExit(5000)) { Stop-Process -Id $Process.Id -Force -ErrorAction SilentlyContinue; $null = $Process.WaitForExit(5000) }
+    $Process.Dispose()
+}
+
+function Test-Listening {
+    # True when a TCP listener is on the port (asked of the system, so a peer that accepts once is not used up).
+    param([int] $Port)
+    @([System.Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties().GetActiveTcpListeners() | Where-Object Port -EQ $Port).Count -gt 0
+}
+
+function Get-DescriptorTarget {
+    # What this process's descriptors point at (Linux), for a message that says which ones were left open.
+    if (-not (Test-Path /proc/self/fd)) { return @() }
+    @(Get-ChildItem /proc/self/fd -ErrorAction SilentlyContinue | ForEach-Object { "$($_.LinkTarget)" })
+}
+
+function Get-RelayThread {
+    # The names of this process's threads that belong to relays (Linux shows thread names in /proc).
+    if (-not (Test-Path /proc/self/task)) { return @() }
+    @(Get-ChildItem /proc/self/task -ErrorAction SilentlyContinue | ForEach-Object {
+            Get-Content (Join-Path $_.FullName 'comm') -ErrorAction SilentlyContinue } | Where-Object { $_ -like 'SocketRelay*' })
+}
+
+# One python echo server for the tests that need a target that answers.
+if ($Python) {
+    $script:Echo = Start-Peer -FilePath $Python.Source -ArgumentList $Peers, 'echo-server'
+    $script:EchoPort = [int]$Echo.StandardOutput.ReadLine()
+}
+
+function Stop-RelayTestPeers {
+    # Stops what this file started: the relays left, the echo server (by its id), the temporary folder.
+    foreach ($job in $Relays) { $job | Stop-Job; $job | Remove-Job -Force -ErrorAction SilentlyContinue }
+    if ($Python) { Stop-Peer $Echo }
+    Remove-Item -LiteralPath $Folder -Recurse -Force -ErrorAction Ignore
+}
