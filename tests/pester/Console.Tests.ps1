@@ -141,3 +141,53 @@ Describe 'Messages that survive scripts' -Tag 'Console' {
         }
     }
 }
+
+Describe 'Views fit 80 columns' -Tag 'Console' {
+    It 'shows the socket table with its key columns at 80 columns, a long Unix path by its end' {
+        $pair = New-ConnectedPair
+        $path = Join-Path ([System.IO.Path]::GetTempPath()) "sc-view-$PID-a-rather-long-socket-name.sock"
+        $unix = $null
+        try {
+            'x' * 3000000 | Send-SocketData -Socket $pair.Client
+            $null = $pair.Peer | Receive-SocketData -ByteCount 3000000
+            if ($IsLinux -or $IsMacOS) { $unix = New-Socket -AddressFamily Unix | Register-SocketBinding -Path $path }
+            $text = @($pair.Client, $pair.Peer, $unix) | Where-Object { $_ } | Format-Table | Out-String -Width 80
+            $lines = $text -split "`r?`n" | Where-Object { $_ }
+            $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 -Because "'$_'" }
+            $lines[0] | Should -Match '^\s*Id\s+Name\s+State\s+LocalEndPoint\s+RemoteEndPoint\s+Sent\s+Recv\s*$'
+            $text | Should -Match ([regex]::Escape("127.0.0.1:$($pair.Port)"))
+            $text | Should -Match '2\.9M'
+            if ($unix) { $text | Should -Match 'socket-name\.sock' }
+        } finally {
+            $pair.Close()
+            $unix | Close-Socket
+            Remove-Item -LiteralPath $path -ErrorAction Ignore
+        }
+    }
+
+    It 'shows every property in the list view' {
+        $pair = New-ConnectedPair
+        try {
+            $text = $pair.Client | Format-List | Out-String -Width 80
+            foreach ($name in 'Protocol', 'BytesSent', 'BytesReceived', 'IsEncrypted', 'ReceiveTimeoutSec', 'CreatedAt') {
+                $text | Should -Match "(?m)^$name\s+:" -Because "Format-List shows $name"
+            }
+        } finally {
+            $pair.Close()
+        }
+    }
+
+    It 'shows a datagram at 80 columns with its sender, length and text' {
+        $rx = New-Socket -Protocol Udp | Register-SocketBinding -Address 127.0.0.1 -Port 0
+        $tx = New-Socket -Protocol Udp
+        try {
+            'ping' | Send-SocketData -Socket $tx -ComputerName 127.0.0.1 -Port $rx.LocalEndPoint.Port
+            $datagram = $rx | Receive-SocketData -TimeoutSec 5
+            $text = $datagram | Format-Table | Out-String -Width 80
+            $text | Should -Match 'RemoteEndPoint\s+Length\s+Text'
+            $text | Should -Match '127\.0\.0\.1:\d+\s+4\s+ping'
+        } finally {
+            $rx, $tx | Close-Socket
+        }
+    }
+}
