@@ -43,6 +43,11 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+if ([Console]::IsOutputRedirected) {
+    # A log, not a terminal (CI): plain text here and in every child pwsh, which honours NO_COLOR.
+    $PSStyle.OutputRendering = 'PlainText'
+    $env:NO_COLOR = '1'
+}
 $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'SocketCmdlets'
@@ -161,14 +166,17 @@ function Install-DebianPackage {
         Write-Warning "Cannot install $($missing -join ', ') without root. $For will fail."
         return
     }
-    Write-Host "== Installing: $($missing -join ', ')" -ForegroundColor Cyan
+    # What apt and dpkg say goes to a log file; the console gets one line.
+    $log = Join-Path $Out 'install.log'
+    $null = New-Item -ItemType Directory -Force -Path $Out
+    Write-Host "== Installing from Debian's packages$(if ($via -eq 'sudo') { ' (with sudo)' }): $($missing -join ', ') (log: $log)" -ForegroundColor Cyan
     $env:DEBIAN_FRONTEND = 'noninteractive'
     $apt = if ($via -eq 'sudo') { 'sudo' } else { 'apt-get' }
     # sudo resets the environment: the frontend goes on the command line too.
     $prefix = if ($via -eq 'sudo') { @('env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get') } else { @() }
-    & $apt @prefix update -qq | Out-Host
-    & $apt @prefix install -y -qq --no-install-recommends @missing | Out-Host
-    if ($LASTEXITCODE -ne 0) { Write-Warning "apt-get install $($missing -join ' ') failed (exit code $LASTEXITCODE)." }
+    & $apt @prefix update -qq *>> $log
+    & $apt @prefix install -y -qq --no-install-recommends @missing *>> $log
+    if ($LASTEXITCODE -ne 0) { Write-Warning "apt-get install $($missing -join ' ') failed (exit code $LASTEXITCODE); see $log." }
 }
 
 function Invoke-Test {

@@ -87,6 +87,8 @@ try {
     $configuration.Run.PassThru = $true
     $configuration.Run.Exit = $false
     $configuration.Output.Verbosity = 'Detailed'
+    # Colours only on a terminal: a redirected run (a CI log) gets plain text, not raw ANSI codes.
+    $configuration.Output.RenderMode = if ([Console]::IsOutputRedirected -or $env:NO_COLOR) { 'Plaintext' } else { 'Ansi' }
     $configuration.TestResult.Enabled = $true
     $configuration.TestResult.OutputPath = $ResultPath
     $configuration.TestResult.OutputFormat = $ResultFormat
@@ -118,7 +120,9 @@ if ($failed -eq 0 -and $result.Result -eq 'Failed') {
 $passed = [int] $result.PassedCount
 $skipped = [int] $result.SkippedCount
 Write-Summary -Passed $passed -Failed $failed -Skipped $skipped
-Write-Host ("Pester: {0} passed, {1} failed ({2} tests, {3} blocks, {4} containers), {5} skipped, {6:0.0} s." -f
-    $passed, $failed, $result.FailedCount, $result.FailedBlocksCount, $result.FailedContainersCount, $skipped, $clock.Elapsed.TotalSeconds)
+$failures = if ($failed -gt 0) {
+    " (failed: {0} tests, {1} blocks, {2} containers)" -f $result.FailedCount, $result.FailedBlocksCount, $result.FailedContainersCount
+} else { '' }
+Write-Host ("Pester: {0} passed, {1} failed{2}, {3} skipped, {4:0.0} s." -f $passed, $failed, $failures, $skipped, $clock.Elapsed.TotalSeconds)
 if ($failed -gt 0) { exit 1 }
 exit 0
