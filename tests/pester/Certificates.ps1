@@ -103,3 +103,36 @@ function Start-TlsTestServer {
     }
     [pscustomobject]@{ Listener = $listener; Port = $listener.LocalEndPoint.Port; Job = $job }
 }
+
+function New-TlsConnectedPair {
+    <#
+    .SYNOPSIS
+        A connected pair on loopback (New-ConnectedPair, from Common.ps1) with TLS on both sides: the handshake's
+        server side runs in a second runspace with -Server (its -Certificate by default -Certificate), the client side
+        here with -Client; both sockets are then used from the caller. Close it with $pair.Close().
+    #>
+    param(
+        [Parameter(Mandatory)] [System.Security.Cryptography.X509Certificates.X509Certificate2] $Certificate,
+        [hashtable] $Server = @{},
+        [hashtable] $Client = @{ SkipCertificateCheck = $true }
+    )
+    $pair = New-ConnectedPair
+    $serverSide = @{} + $Server
+    if (-not $serverSide.ContainsKey('Certificate')) { $serverSide.Certificate = $Certificate }
+    $job = Start-SecondPowerShell -ArgumentList $pair.Peer, $serverSide {
+        param($s, $protect)
+        $null = $s | Protect-Socket @protect -TimeoutSec 10 -ErrorAction Stop
+        'server ready'
+    }
+    try {
+        $null = $pair.Client | Protect-Socket @Client -TimeoutSec 10 -ErrorAction Stop
+        $ready = Wait-SecondPowerShell $job -TimeoutSec 20
+        if ($ready -ne 'server ready') { throw "The TLS server side did not finish its handshake: $($job.PowerShell.Streams.Error)" }
+    } catch {
+        $pair.Close()
+        throw
+    } finally {
+        Remove-SecondPowerShell $job
+    }
+    $pair
+}

@@ -12,24 +12,7 @@ BeforeAll {
     $null = New-Item -ItemType Directory -Force -Path $Folder
     $script:ServerCert = New-TestCertificate
 
-    function New-TlsPair {
-        # A connected pair with TLS on both sides; the handshake's server side runs in a second runspace.
-        param([hashtable] $Client = @{ SkipCertificateCheck = $true })
-        $pair = New-ConnectedPair
-        $job = Start-SecondPowerShell -ArgumentList $pair.Peer, $ServerCert {
-            param($s, $c)
-            $null = $s | Protect-Socket -Certificate $c -TimeoutSec 10 -ErrorAction Stop
-            'server ready'
-        }
-        try {
-            $null = $pair.Client | Protect-Socket @Client -TimeoutSec 10 -ErrorAction Stop
-            $ready = Wait-SecondPowerShell $job -TimeoutSec 20
-            if ($ready -ne 'server ready') { throw "The TLS server side did not finish its handshake: $($job.PowerShell.Streams.Error)" }
-        } finally {
-            Remove-SecondPowerShell $job
-        }
-        $pair
-    }
+    function New-TlsPair { New-TlsConnectedPair -Certificate $ServerCert }
 
     function Invoke-Bounded {
         # Runs a script block in a second PowerShell and returns its output and errors; fails the test if it does not

@@ -55,26 +55,10 @@ BeforeAll {
     }
 
     function New-TlsPair {
-        <#
-        .SYNOPSIS
-            A connected pair with TLS on both sides (the handshake's server side runs in a second runspace); both
-            sockets are then used from here.
-        #>
+        # A connected pair with TLS on both sides whose three sockets are closed after the test.
         param([hashtable] $Server = @{}, [hashtable] $Client = @{ SkipCertificateCheck = $true })
-        $pair = New-Pair
-        if (-not $Server.ContainsKey('Certificate')) { $Server.Certificate = $ServerCert }
-        $job = Start-SecondPowerShell -ArgumentList $pair.Peer, $Server {
-            param($s, $protect)
-            $null = $s | Protect-Socket @protect -TimeoutSec 10 -ErrorAction Stop
-            'server ready'
-        }
-        try {
-            $null = $pair.Client | Protect-Socket @Client -TimeoutSec 10 -ErrorAction Stop
-            $ready = Wait-SecondPowerShell $job -TimeoutSec 20
-            if ($ready -ne 'server ready') { throw "The TLS server side did not finish its handshake: $($job.PowerShell.Streams.Error)" }
-        } finally {
-            Remove-SecondPowerShell $job
-        }
+        $pair = New-TlsConnectedPair -Certificate $ServerCert -Server $Server -Client $Client
+        $null = $pair.Server, $pair.Client, $pair.Peer | Use-Socket
         $pair
     }
 }
