@@ -138,9 +138,10 @@ function Read-TrxCounts {
 
 function Install-TestPeer {
     # The interop tests talk to real third-party programs, and the benchmark test (tests/pester/Bench.Tests.ps1)
-    # compares with iperf3.
+    # compares with iperf3 and (Test-SocketConnection) nmap -sT.
     Install-DebianPackage -For 'The interop tests that need them' -Wanted ([ordered]@{
-            socat = 'socat'; nc = 'netcat-openbsd'; curl = 'curl'; 'redis-server' = 'redis-server'; openssl = 'openssl'; ip = 'iproute2'; python3 = 'python3'; iperf3 = 'iperf3' })
+            socat = 'socat'; nc = 'netcat-openbsd'; curl = 'curl'; 'redis-server' = 'redis-server'; openssl = 'openssl'; ip = 'iproute2'; python3 = 'python3'; iperf3 = 'iperf3'
+            nmap = 'nmap' })
 }
 
 function Install-DebianPackage {

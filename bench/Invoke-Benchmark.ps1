@@ -30,6 +30,8 @@
                     connected end), from GC.GetTotalMemory($true) before and after.
       import        Import-Module of the staged manifest, timed inside fresh pwsh processes, against an empty manifest
                     module.
+      probe         Test-SocketConnection: ports 1-65,535 of 127.0.0.1 against nmap -sT, and 2,000 probes of a port that
+                    drops SYNs at -TimeoutSec 0.5 against the ideal time (bench/Measure-Probe.ps1).
 
     The console table is also written to <OutDir>/results.md, and every run's figure to <OutDir>/results.json. The
     exit code is 0 when every scenario ran (met or not) and 1 when one could not run.
@@ -57,8 +59,8 @@ param(
     [ValidateRange(1, 50)]
     [int] $Runs,
 
-    # Only these scenarios: BulkSocket, BulkFile, RoundTrip, Churn, Lines, Memory, Import (pwsh -File passes "a,b").
-    [string[]] $Scenario = @('BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import')
+    # Only these scenarios: BulkSocket, BulkFile, RoundTrip, Churn, Lines, Memory, Import, Probe (pwsh -File passes "a,b").
+    [string[]] $Scenario = @('BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import', 'Probe')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -68,7 +70,7 @@ $ProgressPreference = 'SilentlyContinue'
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 
 $Scenario = @($Scenario -split ',' | ForEach-Object Trim | Where-Object { $_ })
-$known = 'BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import'
+$known = 'BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import', 'Probe'
 foreach ($s in $Scenario) { if ($s -notin $known) { throw "Unknown scenario '$s'; the scenarios are $($known -join ', ')." } }
 
 # Warm-ups are generous: PowerShell's and the module's code runs unoptimised (tier-0 JIT) for the first ~15,000 cmdlet
@@ -78,12 +80,14 @@ $Config = if ($Quick) {
         Mode = 'quick'; Runs = 2; BulkBytes = 64MB; BulkWarmup = 16MB; FileBytes = 64MB; RoundTrips = 1000; RoundTripWarmup = 2000
         ChurnCycles = 200; ChurnWarmup = 200; Lines = 50000; LinesWarmup = 2000; MemoryBytes = 64MB; IdleConnections = 200
         ImportProcesses = 2; OperationTimeoutSec = 60; ScenarioBudgetSec = 120
+        ProbePorts = 8192; DroppedProbes = 400
     }
 } else {
     [ordered]@{
         Mode = 'full'; Runs = 5; BulkBytes = 1GB; BulkWarmup = 512MB; FileBytes = 1GB; RoundTrips = 10000; RoundTripWarmup = 20000
         ChurnCycles = 2000; ChurnWarmup = 2000; Lines = 1000000; LinesWarmup = 20000; MemoryBytes = 1GB; IdleConnections = 1000
         ImportProcesses = 7; OperationTimeoutSec = 300; ScenarioBudgetSec = 1200
+        ProbePorts = 65535; DroppedProbes = 2000
     }
 }
 if ($PSBoundParameters.ContainsKey('Runs')) { $Config.Runs = $Runs }
@@ -287,6 +291,9 @@ function Format-Cell($Stat, [string] $Unit) {
 #endregion
 
 #region scenarios
+
+# Test-SocketConnection against nmap -sT, and probes of a port that drops SYNs.
+. (Join-Path $PSScriptRoot 'Measure-Probe.ps1')
 
 function Measure-BulkSocket {
     $total = [long] $Config.BulkBytes
@@ -898,6 +905,7 @@ $scenarios = [ordered]@{
     Lines = @{ Run = { Measure-Lines }; Ids = @(@('lines-send', 'Lines, send side'), @('lines-receive', 'Lines, receive side: -Line -ToEnd -ReadCount 0'), @('lines-receive-per-line', 'Lines, receive side: -Line -ToEnd, one object per line')) }
     Memory = @{ Run = { Measure-Memory }; Ids = @(@('memory-outfile', 'Memory: peak WS growth, -OutFile'), @('memory-idle-accepted', 'Memory: idle connection, accepted end'), @('memory-idle-connected', 'Memory: idle connection, connected end')) }
     Import = @{ Run = { Measure-Import }; Ids = @(, @('import', 'Import-Module time')) }
+    Probe = @{ Run = { Measure-Probe }; Ids = @(@('probe-scan', 'Port scan of 127.0.0.1: Test-SocketConnection vs nmap -sT'), @('probe-dropped', 'Dropped SYNs: probes at -TimeoutSec 0.5 vs (probes / throttle) x timeout')) }
 }
 $failed = $false
 try {

@@ -134,7 +134,7 @@ namespace SocketCmdlets
         {
             CloseSocket(probe);
             ConnectionTestStatus status = StatusOf(error);
-            string detail = $"{new SocketException((int)error).Message} ({error})";
+            string detail = Describe(error);
             if (probe.NextAddress < probe.Addresses.Length && Now < probe.EndAt)
             {
                 Trace($"{Where(probe.Address, probe.Target.Port)}: {detail} Trying the next address.");
@@ -157,6 +157,11 @@ namespace SocketCmdlets
             Trace($"Connected to {Where(probe.Address, probe.Target.Port)}; starting a TLS handshake for '{targetHost}'.");
             probe.StartHandshake(targetHost, Wake);
         }
+
+        private static readonly ConcurrentDictionary<SocketError, string> s_errorText = new ConcurrentDictionary<SocketError, string>();
+
+        private static string Describe(SocketError error) =>
+            s_errorText.GetOrAdd(error, e => $"{new SocketException((int)e).Message} ({e})");
 
         private static ConnectionTestStatus StatusOf(SocketError error)
         {
@@ -265,14 +270,14 @@ namespace SocketCmdlets
         {
             var probeEvent = new ProbeEvent(kind, target.Index) { ComputerName = target.Host, Port = target.Port };
             fill?.Invoke(probeEvent);
-            _events.Add(probeEvent);
+            _batch.Add(probeEvent);
         }
 
         private void Trace(string message)
         {
             if (_trace)
             {
-                _events.Add(new ProbeEvent(ProbeEventKind.Trace, -1) { Message = message });
+                _batch.Add(new ProbeEvent(ProbeEventKind.Trace, -1) { Message = message });
             }
         }
 

@@ -20,11 +20,20 @@ namespace SocketCmdlets
     {
         private const int SliceMilliseconds = 50;
 
+        private static readonly bool s_windows = System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows);
+
         private readonly ProbeSettings _settings;
         private readonly bool _trace;
         private readonly CancellationTokenSource _cancel;
         private readonly ConcurrentQueue<ProbeTarget> _input = new ConcurrentQueue<ProbeTarget>();
-        private readonly BlockingCollection<ProbeEvent> _events = new BlockingCollection<ProbeEvent>();
+        private readonly BlockingCollection<ProbeEvent[]> _events = new BlockingCollection<ProbeEvent[]>();
+
+        // Events go out in one batch per turn of the loop: one wake-up of the reader per batch, not per event.
+        private readonly List<ProbeEvent> _batch = new List<ProbeEvent>();
+
+        // The reader's side: the batch being handed out.
+        private ProbeEvent[] _taking = new ProbeEvent[0];
+        private int _taken;
         private readonly AutoResetEvent _wake = new AutoResetEvent(false);
         private readonly Thread _thread;
         private readonly long _waitEnd;
@@ -64,7 +73,7 @@ namespace SocketCmdlets
         public int PeakOpenSockets => Volatile.Read(ref _peakSockets);
 
         /// <summary>True once every event has been taken and no more will come.</summary>
-        public bool IsCompleted => _events.IsCompleted;
+        public bool IsCompleted => _taken >= _taking.Length && _events.IsCompleted;
 
         /// <summary>Queues a host (name or address) and port; returns its index (0, 1, ...). Call from one thread.</summary>
         public int Submit(string host, int port)
@@ -97,9 +106,24 @@ namespace SocketCmdlets
             Wake();
         }
 
-        /// <summary>Takes the next event, waiting up to <paramref name="milliseconds"/>; false when none came (or all are taken).</summary>
-        public bool TryTake(out ProbeEvent probeEvent, int milliseconds, CancellationToken cancellationToken) =>
-            _events.TryTake(out probeEvent, milliseconds, cancellationToken);
+        /// <summary>Takes the next event, waiting up to <paramref name="milliseconds"/>; false when none came (or all are taken). Call from one thread.</summary>
+        public bool TryTake(out ProbeEvent probeEvent, int milliseconds, CancellationToken cancellationToken)
+        {
+            if (_taken >= _taking.Length)
+            {
+                if (!_events.TryTake(out ProbeEvent[] batch, milliseconds, cancellationToken))
+                {
+                    probeEvent = null;
+                    return false;
+                }
+
+                _taking = batch;
+                _taken = 0;
+            }
+
+            probeEvent = _taking[_taken++];
+            return true;
+        }
 
         /// <summary>Stops probing, closes every probe socket and waits (bounded) for the probe thread.</summary>
         public void Dispose()
@@ -142,6 +166,7 @@ namespace SocketCmdlets
                         break;
                     }
 
+                    Flush();
                     WaitForActivity(token);
                     Progress(Now);
                 }
@@ -149,7 +174,7 @@ namespace SocketCmdlets
             catch (Exception e)
             {
                 // Reported, never lost: the caller turns it into an error.
-                _events.Add(new ProbeEvent(ProbeEventKind.Fault, -1) { Error = e });
+                _batch.Add(new ProbeEvent(ProbeEventKind.Fault, -1) { Error = e });
             }
             finally
             {
@@ -158,7 +183,17 @@ namespace SocketCmdlets
                     CloseSocket(probe);
                 }
 
+                Flush();
                 _events.CompleteAdding();
+            }
+        }
+
+        private void Flush()
+        {
+            if (_batch.Count > 0)
+            {
+                _events.Add(_batch.ToArray());
+                _batch.Clear();
             }
         }
 
@@ -236,11 +271,14 @@ namespace SocketCmdlets
                 milliseconds = Math.Min(milliseconds, 5);
             }
 
-            var writable = new List<Socket>(_connecting.Keys);
-            var failed = new List<Socket>(_connecting.Keys);
-            Socket.Select(null, writable, failed, milliseconds * 1000);
-            _selected.AddRange(writable);
-            _selected.AddRange(failed.Where(s => !writable.Contains(s)));
+            // A failed connect shows as writable, except on Windows, which reports it in the error set only.
+            _selected.AddRange(_connecting.Keys);
+            List<Socket> failed = s_windows ? new List<Socket>(_connecting.Keys) : null;
+            Socket.Select(null, _selected, failed, milliseconds * 1000);
+            if (failed != null)
+            {
+                _selected.AddRange(failed.Where(s => !_selected.Contains(s)));
+            }
         }
 
         private void Progress(long now)
@@ -265,8 +303,10 @@ namespace SocketCmdlets
             }
 
             _selected.Clear();
-            foreach (Probe probe in _inFlight.ToArray())
+            // By index: the steps below add no probe to the list and only mark the finished ones Done.
+            for (int i = 0; i < _inFlight.Count; i++)
             {
+                Probe probe = _inFlight[i];
                 switch (probe.Phase)
                 {
                     case ProbePhase.Resolving when probe.Lookup.IsCompleted:

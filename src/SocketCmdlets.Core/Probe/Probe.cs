@@ -92,6 +92,7 @@ namespace SocketCmdlets
         public Task Handshake { get; private set; }
 
         private long _connectStart;
+        private bool _connected;
         private CertificateFacts _facts;
 
         /// <summary>
@@ -107,11 +108,10 @@ namespace SocketCmdlets
                 // (The constructor throws when the system lacks the address family, IPv6 turned off for example.)
                 Socket = new Socket(Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                 Socket.Blocking = false;
-                // Closing sends a reset: no TIME_WAIT left behind by thousands of probes, as nmap's connect scan does.
-                Socket.LingerState = new LingerOption(true, 0);
                 _connectStart = Stopwatch.GetTimestamp();
                 Socket.Connect(new IPEndPoint(Address, Target.Port));
                 Answered();
+                _connected = true;
                 return SocketError.Success;
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock || e.SocketErrorCode == SocketError.InProgress)
@@ -131,6 +131,7 @@ namespace SocketCmdlets
         {
             var error = (SocketError)(int)Socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error);
             Answered();
+            _connected = error == SocketError.Success;
             return error;
         }
 
@@ -185,6 +186,19 @@ namespace SocketCmdlets
                 return false;
             }
 
+            if (_connected)
+            {
+                try
+                {
+                    // Closing sends a reset: no TIME_WAIT left behind by thousands of probes, as nmap's connect scan does.
+                    Socket.LingerState = new LingerOption(true, 0);
+                }
+                catch (SocketException)
+                {
+                    // The peer reset first: nothing to linger over.
+                }
+            }
+
             try
             {
                 Tls?.Dispose();
@@ -197,6 +211,7 @@ namespace SocketCmdlets
             Socket.Dispose();
             Socket = null;
             Tls = null;
+            _connected = false;
             return true;
         }
 
