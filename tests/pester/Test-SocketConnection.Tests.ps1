@@ -188,18 +188,19 @@ Describe 'Test-SocketConnection over many hosts and ports' -Tag 'TestSocketConne
         Get-SocketHandleCount | Should -Be $before
     }
 
-    It 'leaves no descriptor open after 10,000 probes' {
+    It 'leaves no socket descriptor open after 10,000 probes' -Skip:(-not (Test-Path '/proc/self/fd')) {
+        # Sockets, not all descriptors: the process maps assemblies as it first needs them, which adds files.
         $server = Start-SocketListen -Port 0 -Address Loopback
         try {
             Invoke-FullGC
-            $before = (Get-ResourceCount).Handles
+            $before = Get-SocketHandleCount
             $ports = @($ClosedPort) * 9000 + @($server.LocalEndPoint.Port) * 1000
             $r = @(Test-SocketConnection 127.0.0.1 -Port $ports -TimeoutSec 10 -ThrottleLimit 200)
             $r.Count | Should -Be 10000
             @($r | Where-Object Status -EQ 'Refused').Count | Should -Be 9000
             @($r | Where-Object Status -EQ 'Open').Count | Should -Be 1000
             Invoke-FullGC
-            (Get-ResourceCount).Handles | Should -BeLessOrEqual $before
+            Get-SocketHandleCount | Should -Be $before
         } finally {
             $server | Close-Socket
         }
