@@ -15,6 +15,7 @@ namespace SocketCmdlets
     {
         private void Begin(Probe probe, long now)
         {
+            probe.ManagedConnect = _settings.UseTls;
             probe.EndAt = Math.Min(now + _timeoutTicks, _waitEnd);
             _inFlight.Add(probe);
             if (probe.Addresses != null)

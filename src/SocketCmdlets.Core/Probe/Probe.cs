@@ -70,6 +70,9 @@ namespace SocketCmdlets
 
         public int Attempt { get; }
 
+        /// <summary>Connect through Socket.Connect even where the direct call is available (TLS needs it).</summary>
+        public bool ManagedConnect { get; set; }
+
         public ProbePhase Phase { get; set; } = ProbePhase.Waiting;
 
         /// <summary>The end of this probe (Stopwatch ticks).</summary>
@@ -109,7 +112,22 @@ namespace SocketCmdlets
                 Socket = new Socket(Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                 Socket.Blocking = false;
                 _connectStart = Stopwatch.GetTimestamp();
-                Socket.Connect(new IPEndPoint(Address, Target.Port));
+                var endPoint = new IPEndPoint(Address, Target.Port);
+                if (RawConnect.IsAvailable && !ManagedConnect)
+                {
+                    SocketError? started = RawConnect.Start(Socket, endPoint);
+                    if (started == null)
+                    {
+                        Phase = ProbePhase.Connecting;
+                        return null;
+                    }
+
+                    Answered();
+                    _connected = started == SocketError.Success;
+                    return started;
+                }
+
+                Socket.Connect(endPoint);
                 Answered();
                 _connected = true;
                 return SocketError.Success;
