@@ -271,6 +271,16 @@ namespace SocketCmdlets
         {
             var probeEvent = new ProbeEvent(kind, target.Index) { ComputerName = target.Host, Port = target.Port };
             fill?.Invoke(probeEvent);
+            Gather(probeEvent);
+        }
+
+        private void Gather(ProbeEvent probeEvent)
+        {
+            if (_batch.Count == 0)
+            {
+                _batchSince = Now;
+            }
+
             _batch.Add(probeEvent);
         }
 
@@ -278,7 +288,7 @@ namespace SocketCmdlets
         {
             if (_trace)
             {
-                _batch.Add(new ProbeEvent(ProbeEventKind.Trace, -1) { Message = message });
+                Gather(new ProbeEvent(ProbeEventKind.Trace, -1) { Message = message });
             }
         }
 

@@ -30,6 +30,7 @@ namespace SocketCmdlets
 
         // Events go out in one batch per turn of the loop: one wake-up of the reader per batch, not per event.
         private readonly List<ProbeEvent> _batch = new List<ProbeEvent>();
+        private long _batchSince;
 
         // The reader's side: the batch being handed out.
         private ProbeEvent[] _taking = new ProbeEvent[0];
@@ -166,7 +167,7 @@ namespace SocketCmdlets
                         break;
                     }
 
-                    Flush();
+                    Flush(force: false);
                     WaitForActivity(token);
                     Progress(Now);
                 }
@@ -188,9 +189,19 @@ namespace SocketCmdlets
             }
         }
 
-        private void Flush()
+        /// <summary>
+        /// Hands the events gathered so far to the reader: at once with <paramref name="force"/>, else when many have
+        /// gathered or the oldest has waited 10 ms, so a fast scan wakes the reader rarely and a slow one promptly.
+        /// </summary>
+        private void Flush(bool force = true)
         {
-            if (_batch.Count > 0)
+            if (_batch.Count == 0)
+            {
+                return;
+            }
+
+            long now = Now;
+            if (force || _batch.Count >= 1024 || now - _batchSince >= Stopwatch.Frequency / 100)
             {
                 _events.Add(_batch.ToArray());
                 _batch.Clear();
@@ -261,6 +272,7 @@ namespace SocketCmdlets
             _selected.Clear();
             if (_connecting.Count == 0)
             {
+                Flush();
                 WaitHandle.WaitAny(new[] { _wake, token.WaitHandle }, milliseconds);
                 return;
             }

@@ -201,8 +201,12 @@ namespace SocketCmdlets.Commands
                         _anyOpen.Remove(e.Target);
                     }
 
-                    _done.Add(e.Target);
-                    Flush();
+                    if (Ordered)
+                    {
+                        _done.Add(e.Target);
+                        Flush();
+                    }
+
                     break;
                 case ProbeEventKind.Fault:
                     ThrowTerminatingError(ErrorFactory.Create(e.Error, "ProbeFailed", ErrorCategory.InvalidOperation, null,
