@@ -144,10 +144,10 @@ function Read-TrxCounts {
 
 function Install-TestPeer {
     # The interop tests talk to real third-party programs, and the benchmark test (tests/pester/Bench.Tests.ps1)
-    # compares with iperf3. Mono runs the engine suite's net472 build (mono-devel: the runtime with its facades).
+    # compares with iperf3 and (Test-SocketConnection) nmap -sT. Mono runs the engine suite's net472 build (mono-devel: the runtime with its facades).
     Install-DebianPackage -For 'The interop tests that need them' -Wanted ([ordered]@{
             socat = 'socat'; nc = 'netcat-openbsd'; curl = 'curl'; 'redis-server' = 'redis-server'; openssl = 'openssl'; ip = 'iproute2'; python3 = 'python3'; iperf3 = 'iperf3'
-            mono = 'mono-devel' })
+            mono = 'mono-devel'; nmap = 'nmap' })
 }
 
 function Install-DebianPackage {

@@ -34,6 +34,8 @@
                     Start-SocketServer against Receive-SocketConnection -Continuous | ForEach-Object -Parallel (target
                     2x) and a raw .NET accept loop (context); memory per idle connection while 1,000 are held by one
                     server (bench/Measure-Server.ps1).
+      probe         Test-SocketConnection: ports 1-65,535 of 127.0.0.1 against nmap -sT, and 2,000 probes of a port that
+                    drops SYNs at -TimeoutSec 0.5 against the ideal time (bench/Measure-Probe.ps1).
 
     The console table is also written to <OutDir>/results.md, and every run's figure to <OutDir>/results.json. The
     exit code is 0 when every scenario ran (met or not) and 1 when one could not run.
@@ -61,8 +63,8 @@ param(
     [ValidateRange(1, 50)]
     [int] $Runs,
 
-    # Only these scenarios: BulkSocket, BulkFile, RoundTrip, Churn, Lines, Memory, Import, Server (pwsh -File passes "a,b").
-    [string[]] $Scenario = @('BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import', 'Server')
+    # Only these scenarios: BulkSocket, BulkFile, RoundTrip, Churn, Lines, Memory, Import, Server, Probe (pwsh -File passes "a,b").
+    [string[]] $Scenario = @('BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import', 'Server', 'Probe')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -72,7 +74,7 @@ $ProgressPreference = 'SilentlyContinue'
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 
 $Scenario = @($Scenario -split ',' | ForEach-Object Trim | Where-Object { $_ })
-$known = 'BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import', 'Server'
+$known = 'BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import', 'Server', 'Probe'
 foreach ($s in $Scenario) { if ($s -notin $known) { throw "Unknown scenario '$s'; the scenarios are $($known -join ', ')." } }
 
 # Warm-ups are generous: PowerShell's and the module's code runs unoptimised (tier-0 JIT) for the first ~15,000 cmdlet
@@ -83,6 +85,7 @@ $Config = if ($Quick) {
         ChurnCycles = 200; ChurnWarmup = 200; Lines = 50000; LinesWarmup = 2000; MemoryBytes = 64MB; IdleConnections = 200
         ImportProcesses = 2; OperationTimeoutSec = 60; ScenarioBudgetSec = 120
         ServerConnections = 200; ServerWarmup = 50
+        ProbePorts = 8192; DroppedProbes = 400
     }
 } else {
     [ordered]@{
@@ -90,6 +93,7 @@ $Config = if ($Quick) {
         ChurnCycles = 2000; ChurnWarmup = 2000; Lines = 1000000; LinesWarmup = 20000; MemoryBytes = 1GB; IdleConnections = 1000
         ImportProcesses = 7; OperationTimeoutSec = 300; ScenarioBudgetSec = 1200
         ServerConnections = 2000; ServerWarmup = 200
+        ProbePorts = 65535; DroppedProbes = 2000
     }
 }
 if ($PSBoundParameters.ContainsKey('Runs')) { $Config.Runs = $Runs }
@@ -295,6 +299,8 @@ function Format-Cell($Stat, [string] $Unit) {
 #region scenarios
 
 . (Join-Path $PSScriptRoot 'Measure-Server.ps1')
+# Test-SocketConnection against nmap -sT, and probes of a port that drops SYNs.
+. (Join-Path $PSScriptRoot 'Measure-Probe.ps1')
 
 function Measure-BulkSocket {
     $total = [long] $Config.BulkBytes
@@ -907,6 +913,7 @@ $scenarios = [ordered]@{
     Memory = @{ Run = { Measure-Memory }; Ids = @(@('memory-outfile', 'Memory: peak WS growth, -OutFile'), @('memory-idle-accepted', 'Memory: idle connection, accepted end'), @('memory-idle-connected', 'Memory: idle connection, connected end')) }
     Import = @{ Run = { Measure-Import }; Ids = @(, @('import', 'Import-Module time')) }
     Server = @{ Run = { Measure-Server }; Ids = @(@('server-vs-parallel', 'Server: echo connections, Start-SocketServer'), @('server-vs-raw', 'Server: echo connections, vs a raw accept loop'), @('server-idle-memory', 'Server: memory per idle connection (with its client)')) }
+    Probe = @{ Run = { Measure-Probe }; Ids = @(@('probe-scan', 'Port scan of 127.0.0.1: Test-SocketConnection vs nmap -sT'), @('probe-dropped', 'Dropped SYNs: probes at -TimeoutSec 0.5 vs (probes / throttle) x timeout')) }
 }
 $failed = $false
 try {

@@ -31,6 +31,7 @@
         'New-SocketCertificate'
         'Join-Socket'
         'Start-SocketRelay'
+        'Test-SocketConnection'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

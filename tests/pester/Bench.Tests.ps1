@@ -15,6 +15,8 @@ BeforeDiscovery {
         'Memory: idle connection, accepted end'
         'Memory: idle connection, connected end'
         'Import-Module time'
+        'Port scan of 127.0.0.1: Test-SocketConnection vs nmap -sT'
+        'Dropped SYNs: probes at -TimeoutSec 0.5 vs (probes / throttle) x timeout'
     ) | ForEach-Object { @{ Row = $_ } }
 }
 

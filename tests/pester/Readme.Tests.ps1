@@ -35,7 +35,7 @@ BeforeAll {
 
 Describe 'README examples' -Tag 'Readme' {
     It 'has the quick start and the example blocks' {
-        $Blocks.Count | Should -Be 9
+        $Blocks.Count | Should -Be 10
     }
 
     It 'runs the quick start as written and receives hello' {
@@ -97,6 +97,22 @@ Describe 'README sections beyond TCP' -Tag 'Readme' {
         $result = Invoke-Isolated ("Import-Module '$ModulePath'`n" + $Blocks[6] + "`n'done:' + `$listener.State")
         $result.Errors | Should -BeNullOrEmpty
         $result.Output[-1] | Should -Be 'done:Closed'
+    }
+}
+
+Describe 'README: Checking ports' -Tag 'Readme' {
+    It 'runs the Test-SocketConnection block' {
+        $block = @($Blocks | Where-Object { $_ -match 'Test-SocketConnection' })[0]
+        $result = Invoke-Isolated ("Import-Module '$ModulePath'`n" + $block + "`n'open:' + @(Get-Socket).Count")
+        $result.Errors | Should -BeNullOrEmpty
+        $result.Output[0] | Should -Match '^127\.0\.0\.1:\d+ Open$'
+        $result.Output[1] | Should -Be '127.0.0.1:1 Refused'
+        $result.Output[2] | Should -Match '^localhost:\d+ Open$'
+        $result.Output[3] | Should -Be 'localhost:1 Refused'
+        $result.Output | Should -Contain 'attempt 3: Open'
+        $result.Output | Should -Contain 'up'
+        $result.Output | Should -Contain 'waited in vain: WaitTimeout,SocketCmdlets.Commands.TestSocketConnectionCommand'
+        $result.Output[-1] | Should -Be 'open:0'
     }
 }
 
