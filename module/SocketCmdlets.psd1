@@ -27,6 +27,7 @@
         'Remove-SocketMulticastGroup'
         'Protect-Socket'
         'Invoke-SocketRequest'
+        'Enter-SocketSession'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
