@@ -70,12 +70,12 @@ namespace SocketCmdlets.Commands
                                 SendText(pump, socket, screen, transcript, editor.Completed + NewLine);
                                 break;
                             case SessionKeyAction.EndOfInput:
+                                screen.Finish();
                                 if (editor.Completed.Length > 0)
                                 {
                                     SendText(pump, socket, screen, transcript, editor.Completed);
                                 }
 
-                                screen.Finish();
                                 pump.HalfClose();
                                 sending = false;
                                 transcript?.Note("sending ended (half-close)");
@@ -97,7 +97,7 @@ namespace SocketCmdlets.Commands
                             case SessionEventKind.EndOfStream:
                                 Flush(screen, transcript, decoder);
                                 end = "the peer closed the connection";
-                                Verbose(screen, $"The peer closed the connection ({peer}); the session ends.");
+                                Verbose(screen, $"The peer closed the connection; the session with {peer} ends.");
                                 return;
                             default:
                                 Flush(screen, transcript, decoder);
