@@ -236,6 +236,40 @@ Describe 'Enter-SocketSession in a terminal (needs tmux)' -Tag 'EnterSocketSessi
         Wait-Screen '(?m)^state=Connected;end=True'
     }
 
+    It 'ends with ConnectionReset when the peer resets, on a socket given by -Id' {
+        $listener = Start-SocketListen -Port 0 -Address Loopback
+        Invoke-InTerminal ("`$Error.Clear(); `$c = Connect-Socket 127.0.0.1 $($listener.LocalEndPoint.Port); Enter-SocketSession -Id `$c.Id -Verbose; " +
+            "'reset=' + `$Error[0].FullyQualifiedErrorId + ';state=' + `$c.State; `$c | Close-Socket")
+        $script:Peer = $listener | Receive-SocketConnection -TimeoutSec 30
+        $listener | Close-Socket
+        Wait-Screen 'VERBOSE: Session with'
+        $Peer.Socket.LingerState = [System.Net.Sockets.LingerOption]::new($true, 0)
+        $Peer | Close-Socket
+        Wait-Screen "(?m)^reset=ConnectionReset$([regex]::Escape($ErrorSuffix));state=Connected"
+    }
+
+    It 'shares its socket with a thread job that sends at the same time, without mixing lines' {
+        $listener = Start-SocketListen -Port 0 -Address Loopback
+        Invoke-InTerminal ("`$c = Connect-Socket 127.0.0.1 $($listener.LocalEndPoint.Port); " +
+            "`$j = Start-ThreadJob { Import-Module '$ModulePath'; 1..200 | ForEach-Object { ('job-line-' + `$_ + '-' + ('x' * 200)) | Send-SocketData -Socket `$using:c -AppendNewLine } }; " +
+            "`$c | Enter-SocketSession; `$j | Wait-Job -Timeout 30 | Remove-Job; `$c | Close-Socket")
+        $script:Peer = $listener | Receive-SocketConnection -TimeoutSec 30
+        $listener | Close-Socket
+        foreach ($i in 1..5) {
+            Send-Text "typed-line-$i"
+            Send-Key Enter
+        }
+        $lines = [System.Collections.Generic.List[string]]::new()
+        Wait-Until -TimeoutSec 30 -Because 'all 205 lines to arrive' {
+            $lines.AddRange([string[]] @($Peer | Receive-SocketData -Line -Count 205 -TimeoutSec 30 | Select-Object -First (205 - $lines.Count)))
+            $lines.Count -ge 205
+        }
+        $lines | Where-Object { $_ -notmatch '^(job-line-\d+-x{200}|typed-line-\d)$' } | Should -BeNullOrEmpty
+        @($lines | Where-Object { $_ -like 'typed-line-*' }) | Should -Be @(1..5 | ForEach-Object { "typed-line-$_" })
+        $Peer | Close-Socket
+        Wait-Screen '(?m)^PS> $'
+    }
+
     It 'refuses a socket that is not connected with InvalidSocketState' {
         Invoke-InTerminal "try { New-Socket | Enter-SocketSession -ErrorAction Stop } catch { 'id=' + `$_.FullyQualifiedErrorId }; Get-Socket | Close-Socket"
         Wait-Screen "(?m)^id=InvalidSocketState$([regex]::Escape($ErrorSuffix))"

@@ -42,7 +42,14 @@ namespace SocketCmdlets.Commands
                     while (keys < Burst && raw.KeyAvailable)
                     {
                         keys++;
-                        KeyInfo key = raw.ReadKey(ReadKeyOptions.NoEcho | ReadKeyOptions.IncludeKeyDown | ReadKeyOptions.AllowCtrlC);
+                        // Key-up events are asked for too, so a read never waits for a key-down that has not come
+                        // (on Windows a key-up alone makes KeyAvailable true); they are then ignored.
+                        KeyInfo key = raw.ReadKey(ReadKeyOptions.NoEcho | ReadKeyOptions.IncludeKeyDown | ReadKeyOptions.IncludeKeyUp | ReadKeyOptions.AllowCtrlC);
+                        if (!key.KeyDown)
+                        {
+                            continue;
+                        }
+
                         SessionKeyAction action = editor.Key(key.Character, key.VirtualKeyCode == 13, key.VirtualKeyCode == 8);
                         if (action == SessionKeyAction.Interrupt)
                         {
