@@ -270,6 +270,35 @@ Describe 'Enter-SocketSession in a terminal (needs tmux)' -Tag 'EnterSocketSessi
         Wait-Screen '(?m)^PS> $'
     }
 
+    It 'ends on Ctrl+C while a send waits for a peer that does not read' {
+        $listener = New-Socket -ReceiveBufferSize 4096 | Register-SocketBinding -Address Loopback -Port 0 | Start-SocketListen
+        Invoke-InTerminal ("`$Error.Clear(); `$c = New-Socket -SendBufferSize 4096 | Connect-Socket 127.0.0.1 $($listener.LocalEndPoint.Port); " +
+            "`$c | Enter-SocketSession -Verbose")
+        $script:Peer = $listener | Receive-SocketConnection -TimeoutSec 30
+        $port = $listener.LocalEndPoint.Port
+        $listener | Close-Socket
+        Wait-Screen 'VERBOSE: Session with'
+        # The peer never reads. Lines are typed one at a time until one is not sent: the session then waits in a
+        # send. (One at a time, so the terminal's input queue never fills and Ctrl+C reaches pwsh at once.)
+        $blocked = $false
+        foreach ($i in 1..60) {
+            Send-Text ("$i-" + ('y' * 1500))
+            Send-Key Enter
+            try {
+                Wait-Until -TimeoutSec 3 { ([regex]::Matches((Get-Screen), "VERBOSE: Sent \d+ bytes to 127\.0\.0\.1:$port")).Count -ge $i }
+            } catch {
+                $blocked = $true
+                break
+            }
+        }
+        $blocked | Should -BeTrue -Because 'a peer that does not read must make a send wait'
+        Send-Key C-c
+        Assert-ConsoleUsable
+        # Ctrl+C stops the whole command line; the socket it was given stays open.
+        Invoke-InTerminal "'state=' + `$c.State + ';errors=' + `$Error.Count; `$c | Close-Socket"
+        Wait-Screen '(?m)^state=Connected;errors=0'
+    }
+
     It 'refuses a socket that is not connected with InvalidSocketState' {
         Invoke-InTerminal "try { New-Socket | Enter-SocketSession -ErrorAction Stop } catch { 'id=' + `$_.FullyQualifiedErrorId }; Get-Socket | Close-Socket"
         Wait-Screen "(?m)^id=InvalidSocketState$([regex]::Escape($ErrorSuffix))"
