@@ -263,6 +263,34 @@ namespace SocketCmdlets.Core.Tests
         }
 
         [Fact]
+        public void Bytes_not_taken_before_Stop_are_handed_out_by_Drain()
+        {
+            using (Pair pair = Pair.Open())
+            using (var pump = new SessionPump(pair.Client))
+            {
+                pump.Start();
+                // More chunks than the queue holds: the receive waits, and nothing is lost at the stop.
+                byte[] sent = Bytes.Random(200 * 1024, 7);
+                for (int i = 0; i < 100; i++)
+                {
+                    pair.Server.Send(sent, i * 2048, 2048, TestNet.Timeout, TestNet.Token);
+                }
+
+                TestNet.WaitUntil(() => pair.Client.BytesReceived > 64 * 2048 / 2, "the queue to fill");
+                Assert.True(pump.Stop(10000));
+                var received = new System.Collections.Generic.List<byte>();
+                foreach (byte[] chunk in pump.Drain())
+                {
+                    received.AddRange(chunk);
+                }
+
+                byte[] rest = pair.Client.ReceiveExactly(sent.Length - received.Count, TestNet.Timeout, TestNet.Token);
+                received.AddRange(rest);
+                Assert.Equal(sent, received.ToArray());
+            }
+        }
+
+        [Fact]
         public void A_cancelled_wait_throws_OperationCanceledException()
         {
             using (Pair pair = Pair.Open())

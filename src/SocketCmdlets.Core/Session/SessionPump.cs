@@ -49,10 +49,15 @@ namespace SocketCmdlets
     public sealed class SessionPump : IDisposable
     {
         private readonly NetSocket _socket;
-        private readonly BlockingCollection<SessionEvent> _events = new BlockingCollection<SessionEvent>();
+        // Chunks not yet shown, at most this many: when the console falls behind, the receive waits and TCP slows the
+        // peer down, so memory stays bounded whatever the peer sends.
+        private const int MaxQueuedChunks = 64;
+
+        private readonly BlockingCollection<SessionEvent> _events = new BlockingCollection<SessionEvent>(MaxQueuedChunks);
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly Thread _thread;
         private int _started;
+        private byte[] _unqueued;
 
         /// <summary>A pump for a connected (or half-closed) socket; <see cref="Start"/> begins receiving.</summary>
         public SessionPump(NetSocket socket)
@@ -112,12 +117,50 @@ namespace SocketCmdlets
             }
         }
 
+        /// <summary>
+        /// After <see cref="Stop"/> has returned true: the bytes received but not yet taken, so a caller that leaves
+        /// the socket open can show them rather than lose them.
+        /// </summary>
+        public System.Collections.Generic.List<byte[]> Drain()
+        {
+            var left = new System.Collections.Generic.List<byte[]>();
+            while (_events.TryTake(out SessionEvent e))
+            {
+                if (e.Kind == SessionEventKind.Data)
+                {
+                    left.Add(e.Data);
+                }
+            }
+
+            if (_unqueued != null)
+            {
+                left.Add(_unqueued);
+                _unqueued = null;
+            }
+
+            return left;
+        }
+
+        private void Queue(byte[] chunk)
+        {
+            try
+            {
+                _events.Add(SessionEvent.Received(chunk), _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped while the queue was full: the chunk is kept for Drain.
+                _unqueued = chunk;
+                throw;
+            }
+        }
+
         private void Run()
         {
             try
             {
-                _socket.ReceiveChunks(-1, Timeout.InfiniteTimeSpan, _stop.Token, chunk => _events.Add(SessionEvent.Received(chunk)));
-                _events.Add(SessionEvent.Ended);
+                _socket.ReceiveChunks(-1, Timeout.InfiniteTimeSpan, _stop.Token, Queue);
+                _events.Add(SessionEvent.Ended, _stop.Token);
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
@@ -126,7 +169,14 @@ namespace SocketCmdlets
             catch (Exception e) when (!_stop.IsCancellationRequested)
             {
                 // Every failure is handed to the owner; none goes unobserved on this thread.
-                _events.Add(SessionEvent.Failure(e));
+                try
+                {
+                    _events.Add(SessionEvent.Failure(e), _stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopped while the queue was full: nobody is left to read the failure.
+                }
             }
             catch (Exception)
             {

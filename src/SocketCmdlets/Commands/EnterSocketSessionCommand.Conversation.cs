@@ -121,13 +121,23 @@ namespace SocketCmdlets.Commands
             }
             finally
             {
-                screen.Finish();
-                if (!pump.Stop())
+                if (pump.Stop())
+                {
+                    // What arrived but was not shown yet (Ctrl+C, a failed send) is shown now: nothing received is lost.
+                    foreach (byte[] left in pump.Drain())
+                    {
+                        Show(screen, transcript, decoder, left, ref offset);
+                    }
+
+                    pump.Dispose();
+                }
+                else
                 {
                     // The receive thread holds no console; it ends with the socket, whoever closes it.
                     WriteWarningSafe("The receive thread of the session did not end in time.");
                 }
 
+                screen.Finish();
                 transcript?.Note("session ended: " + end);
             }
         }
