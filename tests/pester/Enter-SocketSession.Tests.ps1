@@ -101,9 +101,15 @@ Describe 'Enter-SocketSession in a terminal (needs tmux)' -Tag 'EnterSocketSessi
 
     AfterEach {
         if ($HasTmux) {
-            # A session a failed test left open ends here, so the next test starts at a prompt.
+            # A session a failed test left open ends here, so the next test starts at a prompt: closing the peer ends
+            # it; Ctrl+C only when no prompt comes back. (A Ctrl+C that lands while pwsh draws its prompt can leave
+            # the host waiting for the terminal's cursor report, so it is not sent blindly.)
             if ($Peer) { $Peer | Close-Socket }
-            Send-Key C-c
+            try {
+                Wait-Until -TimeoutSec 10 { (Get-Screen) -match '\nPS> \s*\z' }
+            } catch {
+                Send-Key C-c
+            }
             Assert-ConsoleUsable
         }
     }
@@ -297,6 +303,26 @@ Describe 'Enter-SocketSession in a terminal (needs tmux)' -Tag 'EnterSocketSessi
         # Ctrl+C stops the whole command line; the socket it was given stays open.
         Invoke-InTerminal "'state=' + `$c.State + ';errors=' + `$Error.Count; `$c | Close-Socket"
         Wait-Screen '(?m)^state=Connected;errors=0'
+    }
+
+    It 'runs help example <Number> as written' -ForEach @(
+        @{ Number = 1; Type = 'hello'; Expect = '(?m)^HELLO\s*$' }
+        @{ Number = 2; Type = $null; Expect = '(?m)^00000000   48 54 54 50 2F 31 2E 30 20 32 30 30 20 4F 4B 0D  HTTP/1\.0 200 OK\.\s*$' }
+    ) {
+        $code = [string] @((Get-Help Enter-SocketSession -Examples).examples.example)[$Number - 1].code
+        $file = Join-Path $Work "example-$Number.ps1"
+        Set-Content -LiteralPath $file -Value ($code + "`n'example-' + 'done'")
+        Invoke-InTerminal ". '$file'"
+        if ($Type) {
+            Wait-Screen 'Type a line'
+            Send-Text $Type
+            Send-Key Enter
+            Wait-Screen $Expect
+            Send-Key C-d
+        } else {
+            Wait-Screen $Expect
+        }
+        Wait-Screen '(?m)^example-done'
     }
 
     It 'refuses a socket that is not connected with InvalidSocketState' {
