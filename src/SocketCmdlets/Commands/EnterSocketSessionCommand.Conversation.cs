@@ -24,7 +24,7 @@ namespace SocketCmdlets.Commands
             string peer = Peer(socket);
             long offset = 0;
             bool sending = socket.State == SocketState.Connected;
-            string end = "stopped (Ctrl+C)";
+            string end = "stopped";
 
             transcript?.Note($"session with {peer}");
             if (VerboseEnabled)
@@ -74,16 +74,22 @@ namespace SocketCmdlets.Commands
                                 break;
                             case SessionKeyAction.Line:
                                 screen.EndInputLine();
-                                SendText(pump, socket, screen, transcript, editor.Completed + NewLine);
+                                if (!SendText(pump, socket, screen, transcript, editor.Completed + NewLine))
+                                {
+                                    end = "the send failed";
+                                    return;
+                                }
+
                                 break;
                             case SessionKeyAction.EndOfInput:
                                 screen.Finish();
-                                if (editor.Completed.Length > 0)
+                                if ((editor.Completed.Length > 0 && !SendText(pump, socket, screen, transcript, editor.Completed))
+                                    || !Try(pump.HalfClose, socket, $"half-close socket {socket.Id}", SocketOperation.Send))
                                 {
-                                    SendText(pump, socket, screen, transcript, editor.Completed);
+                                    end = "the send failed";
+                                    return;
                                 }
 
-                                pump.HalfClose();
                                 sending = false;
                                 transcript?.Note("sending ended (half-close)");
                                 Verbose(screen, $"Sending ended: socket {socket.Id} half-closed (shutdown of sending); what the peer sends is still shown. Ctrl+C ends the session.");
@@ -117,6 +123,7 @@ namespace SocketCmdlets.Commands
             }
             catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
             {
+                end = "stopped (Ctrl+C)";
                 throw new PipelineStoppedException();
             }
             finally
@@ -142,12 +149,19 @@ namespace SocketCmdlets.Commands
             }
         }
 
-        private void SendText(SessionPump pump, NetSocket socket, SessionConsole screen, SessionTranscript transcript, string text)
+        /// <summary>Sends typed text; false (after writing the error) when the send failed, which ends the session.</summary>
+        private bool SendText(SessionPump pump, NetSocket socket, SessionConsole screen, SessionTranscript transcript, string text)
         {
             byte[] bytes = Encoding.GetBytes(text);
             transcript?.Sent(text);
-            Try(() => pump.Send(bytes, socket.SendTimeout, StopToken), socket, $"send to {Peer(socket)}", SocketOperation.Send, terminating: true);
-            Verbose(screen, $"Sent {bytes.Length} bytes to {Peer(socket)}.");
+            bool sent = false;
+            screen.Around(() => sent = Try(() => pump.Send(bytes, socket.SendTimeout, StopToken), socket, $"send to {Peer(socket)}", SocketOperation.Send));
+            if (sent)
+            {
+                Verbose(screen, $"Sent {bytes.Length} bytes to {Peer(socket)}.");
+            }
+
+            return sent;
         }
 
         private void Show(SessionConsole screen, SessionTranscript transcript, Decoder decoder, byte[] data, ref long offset)
