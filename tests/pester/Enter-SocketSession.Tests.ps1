@@ -86,8 +86,10 @@ BeforeAll {
 
 AfterAll {
     if ($HasTmux) {
-        # Only the private server this file started.
+        # Only the private server this file started, and its socket file, which kill-server leaves behind.
+        $socketPath = & tmux -L $TmuxServer display-message -p '#{socket_path}' 2>$null
         & tmux -L $TmuxServer kill-server 2>$null
+        if ($socketPath) { Remove-Item -LiteralPath $socketPath -Force -ErrorAction Ignore }
     }
     Get-Socket | Close-Socket
     Remove-Item -LiteralPath $Work -Recurse -Force -ErrorAction Ignore
