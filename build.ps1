@@ -148,6 +148,7 @@ function Install-TestPeer {
     Install-DebianPackage -For 'The interop tests that need them' -Wanted ([ordered]@{
             socat = 'socat'; nc = 'netcat-openbsd'; curl = 'curl'; 'redis-server' = 'redis-server'; openssl = 'openssl'; ip = 'iproute2'; python3 = 'python3'; iperf3 = 'iperf3'
             mono = 'mono-devel'; nmap = 'nmap' })
+    Install-DebianPackage -For 'The Enter-SocketSession tests, which type into a real terminal,' -Wanted ([ordered]@{ tmux = 'tmux' })
 }
 
 function Install-DebianPackage {

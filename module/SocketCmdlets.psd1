@@ -32,6 +32,7 @@
         'Join-Socket'
         'Start-SocketRelay'
         'Test-SocketConnection'
+        'Enter-SocketSession'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
