@@ -11,7 +11,7 @@ namespace SocketCmdlets.Commands
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "SocketConnection", DefaultParameterSetName = CountSet)]
     [OutputType(typeof(SocketConnectionTest), typeof(bool))]
-    public sealed class TestSocketConnectionCommand : SocketCommandBase, IDisposable
+    public sealed class TestSocketConnectionCommand : SocketCommandBase
     {
         private const string CountSet = "Count";
         private const string WaitSet = "Wait";
@@ -272,11 +272,15 @@ namespace SocketCmdlets.Commands
         }
 
         /// <summary>Stops the probes and closes their sockets, after Ctrl+C too.</summary>
-        void IDisposable.Dispose()
+        protected override void Dispose(bool disposing)
         {
-            _prober?.Dispose();
-            _prober = null;
-            Dispose();
+            if (disposing)
+            {
+                _prober?.Dispose();
+                _prober = null;
+            }
+
+            base.Dispose(disposing);
         }
     }
 }
