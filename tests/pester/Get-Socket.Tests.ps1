@@ -98,7 +98,7 @@ Describe 'Get-Socket' -Tag 'GetSocket' {
         $text = (Get-Socket | Format-Table | Out-String -Width 250) -replace "\e\[[0-9;]*m"
         $rows = @($text -split '\r?\n' | Where-Object { $_ -match '^\s*\d+\s' })
         $rows.Count | Should -Be 4
-        $rows[0] | Should -Match "^\s*$($web.Id)\s+Web\s+Tcp\s+Listening\s+127\.0\.0\.1:$($web.LocalEndPoint.Port)\b"
+        $rows[0] | Should -Match "^\s*$($web.Id)\s+Web\s+Listening\s+127\.0\.0\.1:$($web.LocalEndPoint.Port)\b"
         $text | Should -Not -Match 'ffff'
     }
 }

@@ -163,6 +163,6 @@ Describe 'New-Socket' -Tag 'NewSocket' {
         # A header, the dashes under it and one row.
         $lines.Count | Should -Be 3
         $lines[0] | Should -Match '\bId\b.*\bState\b'
-        $lines[2] | Should -Match "^\s*$($s.Id)\s+row\s+Tcp\s+Created\b"
+        $lines[2] | Should -Match "^\s*$($s.Id)\s+row\s+Created\b"
     }
 }
