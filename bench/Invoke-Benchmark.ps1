@@ -34,6 +34,9 @@
                     Start-SocketServer against Receive-SocketConnection -Continuous | ForEach-Object -Parallel (target
                     2x) and a raw .NET accept loop (context); memory per idle connection while 1,000 are held by one
                     server (bench/Measure-Server.ps1).
+      relay         1 GiB one way through Start-SocketRelay and Join-Socket against socat (default buffer and
+                    -b 1048576; the better is the baseline, target 1.0x), the same without a forwarder for context, and
+                    64-byte round trips through the relay against socat (target 1.0x) (bench/Measure-Relay.ps1).
       probe         Test-SocketConnection: ports 1-65,535 of 127.0.0.1 against nmap -sT, and 2,000 probes of a port that
                     drops SYNs at -TimeoutSec 0.5 against the ideal time (bench/Measure-Probe.ps1).
 
@@ -63,8 +66,8 @@ param(
     [ValidateRange(1, 50)]
     [int] $Runs,
 
-    # Only these scenarios: BulkSocket, BulkFile, RoundTrip, Churn, Lines, Memory, Import, Server, Probe (pwsh -File passes "a,b").
-    [string[]] $Scenario = @('BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import', 'Server', 'Probe')
+    # Only these scenarios: BulkSocket, BulkFile, RoundTrip, Churn, Lines, Memory, Import, Server, Probe, Relay (pwsh -File passes "a,b").
+    [string[]] $Scenario = @('BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import', 'Server', 'Probe', 'Relay')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -74,7 +77,7 @@ $ProgressPreference = 'SilentlyContinue'
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 
 $Scenario = @($Scenario -split ',' | ForEach-Object Trim | Where-Object { $_ })
-$known = 'BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import', 'Server', 'Probe'
+$known = 'BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import', 'Server', 'Probe', 'Relay'
 foreach ($s in $Scenario) { if ($s -notin $known) { throw "Unknown scenario '$s'; the scenarios are $($known -join ', ')." } }
 
 # Warm-ups are generous: PowerShell's and the module's code runs unoptimised (tier-0 JIT) for the first ~15,000 cmdlet
@@ -86,6 +89,7 @@ $Config = if ($Quick) {
         ImportProcesses = 2; OperationTimeoutSec = 60; ScenarioBudgetSec = 120
         ServerConnections = 200; ServerWarmup = 50
         ProbePorts = 8192; DroppedProbes = 400
+        RelayBytes = 64MB; RelayRoundTrips = 1000
     }
 } else {
     [ordered]@{
@@ -94,6 +98,7 @@ $Config = if ($Quick) {
         ImportProcesses = 7; OperationTimeoutSec = 300; ScenarioBudgetSec = 1200
         ServerConnections = 2000; ServerWarmup = 200
         ProbePorts = 65535; DroppedProbes = 2000
+        RelayBytes = 1GB; RelayRoundTrips = 10000
     }
 }
 if ($PSBoundParameters.ContainsKey('Runs')) { $Config.Runs = $Runs }
@@ -301,6 +306,8 @@ function Format-Cell($Stat, [string] $Unit) {
 . (Join-Path $PSScriptRoot 'Measure-Server.ps1')
 # Test-SocketConnection against nmap -sT, and probes of a port that drops SYNs.
 . (Join-Path $PSScriptRoot 'Measure-Probe.ps1')
+# Start-SocketRelay and Join-Socket against socat.
+. (Join-Path $PSScriptRoot 'Measure-Relay.ps1')
 
 function Measure-BulkSocket {
     $total = [long] $Config.BulkBytes
@@ -914,6 +921,7 @@ $scenarios = [ordered]@{
     Import = @{ Run = { Measure-Import }; Ids = @(, @('import', 'Import-Module time')) }
     Server = @{ Run = { Measure-Server }; Ids = @(@('server-vs-parallel', 'Server: echo connections, Start-SocketServer'), @('server-vs-raw', 'Server: echo connections, vs a raw accept loop'), @('server-idle-memory', 'Server: memory per idle connection (with its client)')) }
     Probe = @{ Run = { Measure-Probe }; Ids = @(@('probe-scan', 'Port scan of 127.0.0.1: Test-SocketConnection vs nmap -sT'), @('probe-dropped', 'Dropped SYNs: probes at -TimeoutSec 0.5 vs (probes / throttle) x timeout')) }
+    Relay = @{ Run = { Measure-Relay }; Ids = @(@('relay-bulk', 'Relay: 1 GiB through Start-SocketRelay vs socat'), @('join-bulk', 'Relay: 1 GiB through Join-Socket vs socat'), @('relay-ceiling', 'Relay: Start-SocketRelay vs no forwarder (the ceiling)'), @('relay-latency', 'Relay: 64-byte round trip through Start-SocketRelay vs socat')) }
 }
 $failed = $false
 try {

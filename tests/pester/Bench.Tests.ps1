@@ -17,6 +17,13 @@ BeforeDiscovery {
         'Import-Module time'
         'Port scan of 127.0.0.1: Test-SocketConnection vs nmap -sT'
         'Dropped SYNs: probes at -TimeoutSec 0.5 vs (probes / throttle) x timeout'
+        'Server: echo connections, Start-SocketServer'
+        'Server: echo connections, vs a raw accept loop'
+        'Server: memory per idle connection (with its client)'
+        'Relay: 1 GiB through Start-SocketRelay vs socat'
+        'Relay: 1 GiB through Join-Socket vs socat'
+        'Relay: Start-SocketRelay vs no forwarder (the ceiling)'
+        'Relay: 64-byte round trip through Start-SocketRelay vs socat'
     ) | ForEach-Object { @{ Row = $_ } }
 }
 

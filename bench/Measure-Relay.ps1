@@ -1,0 +1,155 @@
+<#
+.SYNOPSIS
+    The relay scenario of bench/Invoke-Benchmark.ps1, which dot-sources this file (it uses that script's $Config,
+    $TimeoutMs, Invoke-Alternating, Add-Row and Add-ErrorRow).
+.DESCRIPTION
+    relay bulk      $Config.RelayBytes (1 GiB) one way from a raw .NET sender (1 MiB writes) through a forwarder on
+                    loopback to a raw .NET sink: Start-SocketRelay and Join-Socket against socat (its default buffer
+                    and -b 1048576; the better one is the baseline), target 1.0x; the same transfer without a forwarder
+                    is shown for context (the ceiling).
+    relay latency   64-byte ping-pongs from a raw .NET client through Start-SocketRelay to a raw .NET echo server,
+                    against the same through socat: microseconds per round trip, target 1.0x (no slower than socat).
+#>
+
+function Start-Socat {
+    # socat forwarding one loopback port to another; returns the process and the port it listens on.
+    param([string] $Exe, [int] $TargetPort, [string[]] $Options = @())
+    $port = [SocketBench.Loopback]::FreePort()
+    $info = [System.Diagnostics.ProcessStartInfo]::new($Exe)
+    foreach ($a in @($Options) + @("TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork", "TCP:127.0.0.1:$TargetPort")) { $info.ArgumentList.Add($a) }
+    $info.UseShellExecute = $false
+    $info.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($info)
+    $null = $process.StandardError.ReadToEndAsync()
+    $ready = [System.Diagnostics.Stopwatch]::StartNew()
+    while (-not (Test-Listening $port) -and -not $process.HasExited -and $ready.Elapsed.TotalSeconds -lt 10) { Start-Sleep -Milliseconds 20 }
+    if ($process.HasExited) { throw "socat exited at once (exit code $($process.ExitCode))." }
+    [pscustomobject]@{ Process = $process; Port = $port }
+}
+
+function Stop-Socat {
+    param($Socat)
+    if ($null -eq $Socat) { return }
+    if (-not $Socat.Process.HasExited) { $Socat.Process.Kill($true); $null = $Socat.Process.WaitForExit(5000) }
+    $Socat.Process.Dispose()
+}
+
+function Send-ThroughPort {
+    # A raw sender writes $Bytes to $Port in 1 MiB writes; the raw sink behind the forwarder says when the last byte
+    # came. Returns MiB/s from the first write to the sink's end of stream.
+    param([int] $Port, $Sink, [long] $Bytes, [byte[]] $Chunk)
+    $start = [System.Diagnostics.Stopwatch]::GetTimestamp()
+    $socket = [SocketBench.Loopback]::Connect($Port, $TimeoutMs)
+    try {
+        [SocketBench.Loopback]::SendRepeating($socket, $Chunk, $Bytes, $Chunk.Length)
+        $socket.Shutdown([System.Net.Sockets.SocketShutdown]::Send)
+        $result = $Sink.Wait($TimeoutMs)
+    } finally {
+        $socket.Dispose()
+    }
+    if ($result.Bytes -ne $Bytes) { throw "The sink got $($result.Bytes) of $Bytes bytes." }
+    $Bytes / 1MB / (($result.EndTimestamp - $start) / [System.Diagnostics.Stopwatch]::Frequency)
+}
+
+function Measure-Relay {
+    $bytes = $Config.RelayBytes
+    $chunk = [SocketBench.BenchData]::Pattern(1MB)
+    $socat = Get-Command socat -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    Write-Host "== Relay: $($bytes / 1MB) MiB one way, $($Config.RelayRoundTrips) round trips; $($Config.Runs) runs"
+
+    # Every contender forwards to a fresh sink per run; the sink is the raw .NET receiver, so only the forwarder differs.
+    $viaRelay = {
+        $sink = [SocketBench.LineSink]::Start($TimeoutMs)
+        $job = Start-SocketRelay -ListenPort 0 -ListenAddress Loopback -ComputerName 127.0.0.1 -Port $sink.Port -Name bench-relay
+        try { Send-ThroughPort -Port $job.LocalPort -Sink $sink -Bytes $bytes -Chunk $chunk } finally { $job | Stop-Job; $job | Remove-Job -Force; $sink.Dispose() }
+    }
+    $viaJoin = {
+        $sink = [SocketBench.LineSink]::Start($TimeoutMs)
+        $source = [SocketBench.BulkSource]::Repeat($bytes, 1MB, $TimeoutMs)
+        try {
+            $start = [System.Diagnostics.Stopwatch]::GetTimestamp()
+            $s = Connect-Socket -ComputerName 127.0.0.1 -Port $source.Port -TimeoutSec 10
+            $session = Join-Socket -Socket $s -ComputerName 127.0.0.1 -Port $sink.Port -TimeoutSec 10
+            $result = $sink.Wait($TimeoutMs)
+            if ($result.Bytes -ne $bytes) { throw "Join-Socket delivered $($result.Bytes) of $bytes bytes ($($session.EndReason))." }
+            $bytes / 1MB / (($result.EndTimestamp - $start) / [System.Diagnostics.Stopwatch]::Frequency)
+        } finally { $source.Dispose(); $sink.Dispose() }
+    }
+    $viaSocat = {
+        param([string[]] $Options)
+        $sink = [SocketBench.LineSink]::Start($TimeoutMs)
+        $forwarder = Start-Socat -Exe $socat.Source -TargetPort $sink.Port -Options $Options
+        try { Send-ThroughPort -Port $forwarder.Port -Sink $sink -Bytes $bytes -Chunk $chunk } finally { Stop-Socat $forwarder; $sink.Dispose() }
+    }
+    $direct = {
+        $sink = [SocketBench.LineSink]::Start($TimeoutMs)
+        try { Send-ThroughPort -Port $sink.Port -Sink $sink -Bytes $bytes -Chunk $chunk } finally { $sink.Dispose() }
+    }
+
+    if (-not $socat) {
+        foreach ($row in @('relay-bulk', 'join-bulk', 'relay-latency')) {
+            Add-ErrorRow $row "Relay: $row" 'socat is not installed (Debian package socat; build.ps1 -Task Test installs it).'
+        }
+        return
+    }
+
+    $measure = [ordered]@{
+        Relay = $viaRelay
+        Join = $viaJoin
+        Socat = { & $viaSocat @() }
+        SocatBig = { & $viaSocat @('-b', '1048576') }
+        Direct = $direct
+    }
+    $f = Invoke-Alternating $measure 'Relay bulk'
+    # The better socat run is the baseline.
+    $better = if ((Get-Stat $f.SocatBig).Median -gt (Get-Stat $f.Socat).Median) { 'SocatBig' } else { 'Socat' }
+    $socatName = if ($better -eq 'SocatBig') { 'socat -b 1048576 (C)' } else { 'socat, default buffer (C)' }
+    Add-Row -Id 'relay-bulk' -Scenario 'Relay: 1 GiB through Start-SocketRelay vs socat' -Unit 'MiB/s' -Better Higher `
+        -Module $f.Relay -Baseline $f[$better] -BaselineName $socatName -Target 1.0
+    Add-Row -Id 'join-bulk' -Scenario 'Relay: 1 GiB through Join-Socket vs socat' -Unit 'MiB/s' -Better Higher `
+        -Module $f.Join -Baseline $f[$better] -BaselineName $socatName -Target 1.0
+    Add-Row -Id 'relay-ceiling' -Scenario 'Relay: Start-SocketRelay vs no forwarder (the ceiling)' -Unit 'MiB/s' -Better Higher `
+        -Module $f.Relay -Baseline $f.Direct -BaselineName 'raw .NET sender -> sink, direct' -Info
+
+    # Round trips through each forwarder to the raw echo server.
+    $echo = [SocketBench.EchoServer]::Start()
+    $request = [byte[]]::new(64)
+    $pingPong = {
+        param([int] $Port)
+        $s = [SocketBench.Loopback]::Connect($Port, $TimeoutMs)
+        try {
+            $s.NoDelay = $true
+            $buffer = [byte[]]::new(64)
+            $count = $Config.RelayRoundTrips
+            for ($i = 0; $i -lt 200; $i++) { $null = $s.Send($request); $null = $s.Receive($buffer) }
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            for ($i = 0; $i -lt $count; $i++) {
+                $null = $s.Send($request)
+                $got = 0
+                while ($got -lt 64) {
+                    $more = $s.Receive($buffer, $got, 64 - $got, [System.Net.Sockets.SocketFlags]::None)
+                    if ($more -eq 0) { throw 'The echo server closed.' }
+                    $got += $more
+                }
+            }
+            $clock.Elapsed.TotalSeconds * 1e6 / $count
+        } finally { $s.Dispose() }
+    }
+    try {
+        $latency = [ordered]@{
+            Relay = {
+                $job = Start-SocketRelay -ListenPort 0 -ListenAddress Loopback -ComputerName 127.0.0.1 -Port $echo.Port -Name bench-relay
+                try { & $pingPong $job.LocalPort } finally { $job | Stop-Job; $job | Remove-Job -Force }
+            }
+            Socat = {
+                $forwarder = Start-Socat -Exe $socat.Source -TargetPort $echo.Port -Options @('-b', '1048576')
+                try { & $pingPong $forwarder.Port } finally { Stop-Socat $forwarder }
+            }
+        }
+        $l = Invoke-Alternating $latency 'Relay latency'
+        Add-Row -Id 'relay-latency' -Scenario 'Relay: 64-byte round trip through Start-SocketRelay vs socat' -Unit 'us' -Better Lower `
+            -Module $l.Relay -Baseline $l.Socat -BaselineName 'socat (C)' -Target 1.0
+    } finally {
+        $echo.Dispose()
+    }
+}
