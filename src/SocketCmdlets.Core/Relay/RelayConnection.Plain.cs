@@ -150,6 +150,43 @@ namespace SocketCmdlets
             {
                 if (_end == _start && !_endOfStream && (read.Contains(_from.RawSocket) || error.Contains(_from.RawSocket)))
                 {
+                    // A bulk stream goes on without a poll between chunks while both sides keep up: read, write all,
+                    // read again, until a side would block (then the poll waits for it), a few rounds at most so the
+                    // other direction gets its turn.
+                    for (int round = 0; round < RoundsPerPoll; round++)
+                    {
+                        if (!ReadAndFlush(relay, out bool more))
+                        {
+                            return false;
+                        }
+
+                        if (!more)
+                        {
+                            break;
+                        }
+                    }
+
+                    return true;
+                }
+
+                if (_end > _start && (write.Contains(_to.RawSocket) || error.Contains(_to.RawSocket)))
+                {
+                    return Flush(relay);
+                }
+
+                return true;
+            }
+
+            private const int RoundsPerPoll = 16;
+
+            /// <summary>
+            /// One read and a flush of it; <paramref name="more"/> is true when everything was written and the source may
+            /// have more (another round can go without a poll). False when the connection ended.
+            /// </summary>
+            private bool ReadAndFlush(RelayConnection relay, out bool more)
+            {
+                more = false;
+                {
                     int n = _from.RawSocket.Receive(_buffer, 0, _buffer.Length, SocketFlags.None, out SocketError status);
                     if (status == SocketError.WouldBlock)
                     {
@@ -175,15 +212,14 @@ namespace SocketCmdlets
                     _end = n;
 
                     // Most often the other side can take it at once: no second poll for it.
-                    return Flush(relay);
-                }
+                    if (!Flush(relay))
+                    {
+                        return false;
+                    }
 
-                if (_end > _start && (write.Contains(_to.RawSocket) || error.Contains(_to.RawSocket)))
-                {
-                    return Flush(relay);
+                    more = _end == _start && !_endOfStream;
+                    return true;
                 }
-
-                return true;
             }
 
             private bool Flush(RelayConnection relay)
