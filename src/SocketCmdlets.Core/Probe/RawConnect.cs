@@ -14,8 +14,11 @@ namespace SocketCmdlets
     {
         private const int EInProgress = 115;
 
-        /// <summary>True where the direct call is used: Linux, whose sockaddr layout .NET's SocketAddress matches.</summary>
-        public static readonly bool IsAvailable = RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
+        /// <summary>
+        /// True where the direct call is used: .NET on Linux, whose SocketAddress is the system's sockaddr. Mono's follows
+        /// .NET Framework's (Windows) layout, whose IPv6 family number Linux does not know.
+        /// </summary>
+        public static readonly bool IsAvailable = RuntimeInformation.IsOSPlatform(OSPlatform.Linux) && !RuntimeFacts.IsMono;
 
         [DllImport("libc", EntryPoint = "connect", SetLastError = true)]
         private static extern int NativeConnect(IntPtr socket, byte[] address, int length);
