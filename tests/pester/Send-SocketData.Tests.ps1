@@ -138,7 +138,8 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
             $records = [byte[]](1..200) | Send-SocketData -Socket $client -Verbose 4>&1
             # One send of 200 bytes, not 200 sends of one.
             @($records | Get-VerboseMessage | Where-Object { $_ -match '^Sent \d+ bytes' }) | Should -Be "Sent 200 bytes to 127.0.0.1:$($pair.Port) (socket $($client.Id))."
-            $received = $pair.Peer | Receive-SocketData -AsByteStream -TimeoutSec 5
+            # (What arrives first may leave before the rest is gathered: the bytes are read whole.)
+            $received = $pair.Peer | Receive-SocketData -AsByteStream -ByteCount 200 -TimeoutSec 5
             $received.GetType() | Should -Be ([byte[]])
             $received.Length | Should -Be 200
             ConvertTo-Hex $received | Should -Be (ConvertTo-Hex ([byte[]](1..200)))

@@ -149,8 +149,10 @@ Describe 'Unix domain sockets' -Tag 'UnixSocket' {
             $client = Connect-Socket -Path $path -TimeoutSec 5
             $peer = $server | Receive-SocketConnection -TimeoutSec 5
             foreach ($s in $server, $client, $peer) {
+                # The table keeps the end of a long path (the file name); the list view shows all of it.
                 $row = ($s | Format-Table | Out-String -Width 250) -replace "\e\[[0-9;]*m"
-                $row | Should -Match ([regex]::Escape($path)) -Because "socket $($s.Id) ($($s.State)) is on that path"
+                $row | Should -Match ([regex]::Escape((Split-Path -Leaf $path))) -Because "socket $($s.Id) ($($s.State)) is on that path"
+                ($s | Format-List | Out-String -Width 250) | Should -Match ([regex]::Escape($path))
             }
         }
     }
