@@ -259,14 +259,49 @@ function Invoke-EngineSuite {
         Write-Host "Building the engine suite failed (exit code $LASTEXITCODE)." -ForegroundColor Red
         return [pscustomobject]@{ Passed = 0; Failed = 1 }
     }
-    $passed = 0; $failed = 0
-    foreach ($framework in 'net10.0', 'net8.0', 'net9.0', 'net472') {
-        if ($framework -eq 'net472' -and -not $IsWindows -and -not (Get-Command mono -CommandType Application -ErrorAction SilentlyContinue)) {
-            Write-Warning 'The engine suite does not run for net472: Mono is not installed (Debian package mono-devel).'
-            continue
+    # .NET 10 in the foreground, its output on the console; the other runtimes then run at the same time (the suite
+    # mostly waits on sockets), each into a log of its own that is printed when it fails.
+    $counts = Invoke-XunitRun -Project 'SocketCmdlets.Core.Tests' -Framework 'net10.0' -ResultsFolder (Join-Path $ResultsFolder 'net10.0') -BuildArguments ($all + '--no-build')
+    $passed = $counts.Passed; $failed = $counts.Failed
+    $others = @('net8.0', 'net9.0', 'net472' | Where-Object {
+            if ($_ -eq 'net472' -and -not $IsWindows -and -not (Get-Command mono -CommandType Application -ErrorAction SilentlyContinue)) {
+                Write-Warning 'The engine suite does not run for net472: Mono is not installed (Debian package mono-devel).'
+                return $false
+            }
+            $true
+        })
+    Write-Host "== xunit: SocketCmdlets.Core.Tests ($($others -join ', '), at the same time)" -ForegroundColor Cyan
+    $runs = foreach ($framework in $others) {
+        $folder = Join-Path $ResultsFolder $framework
+        $null = New-Item -ItemType Directory -Force -Path $folder
+        $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+        foreach ($a in @('test', $project, '-c', $Configuration, '--nologo') + $all + @('--no-build', '-f', $framework, '--logger', 'trx',
+                '--results-directory', $folder, '--', 'RunConfiguration.TestSessionTimeout=1200000')) { $info.ArgumentList.Add($a) }
+        $info.UseShellExecute = $false
+        $info.RedirectStandardOutput = $true
+        $info.RedirectStandardError = $true
+        $info.Environment['XDG_CACHE_HOME'] = Join-Path $Out "cache/engine-$framework"
+        $process = [System.Diagnostics.Process]::Start($info)
+        [pscustomobject]@{
+            Framework = $framework; Folder = $folder; Process = $process; Clock = [System.Diagnostics.Stopwatch]::StartNew()
+            Out = $process.StandardOutput.ReadToEndAsync(); Err = $process.StandardError.ReadToEndAsync()
         }
-        $counts = Invoke-XunitRun -Project 'SocketCmdlets.Core.Tests' -Framework $framework -ResultsFolder (Join-Path $ResultsFolder $framework) -BuildArguments ($all + '--no-build')
+    }
+    foreach ($run in $runs) {
+        # The session timeout above bounds each run; this bound only catches a test host that hangs past it.
+        if (-not $run.Process.WaitForExit(1500 * 1000)) { $run.Process.Kill($true); $null = $run.Process.WaitForExit(10000) }
+        $run.Process.WaitForExit()
+        $log = Join-Path $run.Folder 'dotnet-test.log'
+        Set-Content -LiteralPath $log -Value ($run.Out.Result + $run.Err.Result) -Encoding utf8NoBOM
+        $counts = Read-TrxCounts $run.Folder
+        if ($run.Process.ExitCode -ne 0 -and $counts.Failed -eq 0) { $counts.Failed = 1 }
+        if ($counts.Failed -gt 0) {
+            Write-Host "== xunit: SocketCmdlets.Core.Tests ($($run.Framework)) failed; its output:" -ForegroundColor Red
+            Get-Content -LiteralPath $log | Out-Host
+        }
+        Write-Host ("SocketCmdlets.Core.Tests ({0}): {1} passed, {2} failed in {3:0} s" -f $run.Framework, $counts.Passed, $counts.Failed, $run.Clock.Elapsed.TotalSeconds)
         $passed += $counts.Passed; $failed += $counts.Failed
+        $run.Process.Dispose()
     }
     [pscustomobject]@{ Passed = $passed; Failed = $failed }
 }
