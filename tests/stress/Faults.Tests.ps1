@@ -53,18 +53,6 @@ BeforeAll {
         $pair
     }
 
-    function Get-NetnsUnavailableReason {
-        # Why network namespaces cannot be used here, or $null when they can.
-        if (-not $IsLinux) { return 'network namespaces are a Linux feature' }
-        if ((& id -u) -ne '0') { return 'building a network namespace needs root' }
-        if (-not (Get-Command ip -CommandType Application -ErrorAction SilentlyContinue)) { return "the 'ip' command (iproute2) is not installed" }
-        $probe = "socketcmdlets-probe-$PID"
-        $output = & ip netns add $probe 2>&1
-        if ($LASTEXITCODE -ne 0) { return "'ip netns add' does not work here: $output" }
-        & ip netns del $probe 2>&1 | Out-Null
-        $null
-    }
-
     function Invoke-Ip {
         # Runs ip with the given arguments; throws with its message when it fails.
         $output = & ip @args 2>&1
