@@ -132,6 +132,9 @@ namespace SocketCmdlets
             lock (_sync)
             {
                 ThrowIfFailed();
+                long now = System.Diagnostics.Stopwatch.GetTimestamp();
+                _streaming = now - _lastInput < s_streamingGapTicks;
+                _lastInput = now;
                 if (_length > 0 && !_sending)
                 {
                     _sending = true;
@@ -139,6 +142,17 @@ namespace SocketCmdlets
                 }
             }
         }
+
+        /// <summary>Inputs closer together than this are a stream: the sender lets a few more gather before it sends.</summary>
+        private static readonly long s_streamingGapTicks = System.Diagnostics.Stopwatch.Frequency / 20_000;
+
+        /// <summary>The longest the sender waits for a stream to fill a send (50 µs), and the fill it waits for.</summary>
+        private static readonly long s_gatherTicks = System.Diagnostics.Stopwatch.Frequency / 20_000;
+
+        private const int GatherBytes = 64 * 1024;
+
+        private long _lastInput;
+        private bool _streaming;
 
         /// <summary>
         /// Sends what has been gathered, after any background send under way, and throws the failure of a background
@@ -238,6 +252,16 @@ namespace SocketCmdlets
             {
                 byte[] sending;
                 int count;
+
+                // While inputs stream in (each close behind the last), a few more microseconds fill the send with more of
+                // them: fewer, larger writes for a fast pipeline. A reply that came alone is not a stream: no wait.
+                long gatherUntil = System.Diagnostics.Stopwatch.GetTimestamp() + s_gatherTicks;
+                var spin = default(SpinWait);
+                while (Volatile.Read(ref _streaming) && Volatile.Read(ref _length) < GatherBytes && !Volatile.Read(ref _disposed) && System.Diagnostics.Stopwatch.GetTimestamp() < gatherUntil)
+                {
+                    spin.SpinOnce();
+                }
+
                 lock (_sync)
                 {
                     if (_disposed || _failure != null || _length == 0)
