@@ -344,3 +344,90 @@ Describe 'Private trust cleanup' -Tag 'Tls', 'Certificate' {
         @(Get-Socket).Count | Should -Be $StartCount
     }
 }
+
+Describe 'Trust on Join-Socket and Test-SocketConnection' -Tag 'Tls', 'Trust' {
+    BeforeAll {
+        $script:SelfSigned = New-SocketCertificate
+    }
+
+    It 'Join-Socket -UseTls -TrustedCertificate relays to a server whose self-signed certificate it trusts' {
+        $server = Start-TlsTestServer -Certificate $SelfSigned
+        $pair = New-ConnectedPair
+        $join = $null
+        try {
+            $join = Start-SecondPowerShell -ArgumentList $pair.Peer, $server.Port, $SelfSigned {
+                param($s, $port, $trusted)
+                Join-Socket -Socket $s -ComputerName localhost -Port $port -UseTls -TrustedCertificate $trusted -TimeoutSec 10 -ErrorAction Stop
+            }
+            $pair.Client | Receive-SocketData -Line -TimeoutSec 10 | Should -Be 'hello over TLS'
+            $pair.Client | Close-Socket
+            $session = @(Wait-SecondPowerShell $join -TimeoutSec 30)
+            $join.PowerShell.Streams.Error | Should -BeNullOrEmpty
+            $session.Count | Should -Be 1
+        } finally {
+            Remove-SecondPowerShell $join
+            Remove-SecondPowerShell $server.Job
+            $pair.Close()
+            $server.Listener | Close-Socket
+        }
+    }
+
+    It 'Join-Socket refuses a certificate that is not pinned, and keeps -Socket open' {
+        $server = Start-TlsTestServer -Certificate $SelfSigned
+        $pair = New-ConnectedPair
+        try {
+            { Join-Socket -Socket $pair.Peer -ComputerName localhost -Port $server.Port -UseTls -CertificateThumbprint ('00' * 32) -TimeoutSec 10 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'CertificateThumbprintMismatch,SocketCmdlets.Commands.JoinSocketCommand'
+            $pair.Peer.State | Should -Be 'Connected'
+        } finally {
+            Remove-SecondPowerShell $server.Job
+            $pair.Close()
+            $server.Listener | Close-Socket
+        }
+    }
+
+    It 'Test-SocketConnection -UseTls judges the certificate by -TrustedCertificate, and lists an untrusted root without it' {
+        $trusted = Start-TlsTestServer -Certificate $SelfSigned
+        $untrusted = Start-TlsTestServer -Certificate $SelfSigned
+        try {
+            $good = Test-SocketConnection -ComputerName localhost -Port $trusted.Port -UseTls -TrustedCertificate $SelfSigned -TimeoutSec 10
+            $good.Open | Should -BeTrue
+            @($good.CertificateErrors) | Should -BeNullOrEmpty
+            $bad = Test-SocketConnection -ComputerName localhost -Port $untrusted.Port -UseTls -TimeoutSec 10
+            $bad.Open | Should -BeTrue
+            @($bad.CertificateErrors).Count | Should -BeGreaterThan 0
+        } finally {
+            Remove-SecondPowerShell $trusted.Job
+            Remove-SecondPowerShell $untrusted.Job
+            $trusted.Listener, $untrusted.Listener | Close-Socket
+        }
+    }
+
+    It 'Test-SocketConnection lists a certificate that is not pinned' {
+        $server = Start-TlsTestServer -Certificate $SelfSigned
+        try {
+            $result = Test-SocketConnection -ComputerName localhost -Port $server.Port -UseTls -CertificateThumbprint ('00' * 32) -TimeoutSec 10
+            $result.Open | Should -BeTrue
+            @($result.CertificateErrors).Count | Should -BeGreaterThan 0
+        } finally {
+            Remove-SecondPowerShell $server.Job
+            $server.Listener | Close-Socket
+        }
+    }
+
+    It 'refuses -TrustedCertificate with -SkipCertificateCheck, and without -UseTls, before connecting' {
+        $pair = New-ConnectedPair
+        try {
+            { Join-Socket -Socket $pair.Peer -ComputerName localhost -Port 1 -UseTls -SkipCertificateCheck -TrustedCertificate $SelfSigned -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ConflictingParameters,SocketCmdlets.Commands.JoinSocketCommand'
+            { Join-Socket -Socket $pair.Peer -ComputerName localhost -Port 1 -TrustedCertificate $SelfSigned -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ConflictingParameters,SocketCmdlets.Commands.JoinSocketCommand'
+            { Test-SocketConnection -ComputerName localhost -Port 1 -UseTls -SkipCertificateCheck -CertificateThumbprint ('00' * 32) -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ConflictingParameters,SocketCmdlets.Commands.TestSocketConnectionCommand'
+            { Test-SocketConnection -ComputerName localhost -Port 1 -TrustedCertificate $SelfSigned -ErrorAction Stop } |
+                Should -Throw -ErrorId 'TlsParameterWithoutUseTls,SocketCmdlets.Commands.TestSocketConnectionCommand'
+        } finally {
+            $pair.Close()
+        }
+    }
+}

@@ -156,7 +156,7 @@ namespace SocketCmdlets
 
             string targetHost = _settings.TargetHost ?? probe.Target.Host.Trim('[', ']');
             Trace($"Connected to {Where(probe.Address, probe.Target.Port)}; starting a TLS handshake for '{targetHost}'.");
-            probe.StartHandshake(targetHost, Wake);
+            probe.StartHandshake(targetHost, _settings.Trust, Wake);
         }
 
         private static readonly ConcurrentDictionary<SocketError, string> s_errorText = new ConcurrentDictionary<SocketError, string>();

@@ -157,10 +157,10 @@ namespace SocketCmdlets
             LatencyMs = Math.Round((Stopwatch.GetTimestamp() - _connectStart) * 1000.0 / Stopwatch.Frequency, 3);
 
         /// <summary>Starts the TLS handshake on the connected socket; <paramref name="wake"/> runs when it ends.</summary>
-        public void StartHandshake(string targetHost, Action wake)
+        public void StartHandshake(string targetHost, CertificateTrust trust, Action wake)
         {
             Phase = ProbePhase.Handshaking;
-            _facts = new CertificateFacts();
+            _facts = new CertificateFacts(trust, targetHost);
             Socket.Blocking = true;
             var stream = new NetworkStream(Socket, ownsSocket: false);
             // Validation failures are data here: the callback records them and lets the handshake go on.
@@ -240,11 +240,32 @@ namespace SocketCmdlets
 
             public List<string> Errors { get; } = new List<string>();
 
+            public CertificateFacts(CertificateTrust trust, string targetHost)
+            {
+                _trust = trust;
+                _targetHost = targetHost;
+            }
+
+            private readonly CertificateTrust _trust;
+            private readonly string _targetHost;
+
             public bool Record(X509Certificate certificate, X509Chain chain, SslPolicyErrors errors)
             {
                 if (certificate != null)
                 {
                     Certificate = new X509Certificate2(certificate);
+                }
+
+                if (_trust != null)
+                {
+                    // Judged by the roots and pins given: what they refuse, in their words.
+                    CertificateVerdict verdict = _trust.Evaluate(certificate, chain, errors, _targetHost, false, true);
+                    if (!verdict.Accepted)
+                    {
+                        Errors.AddRange(verdict.Reasons);
+                    }
+
+                    return true;
                 }
 
                 if ((errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)

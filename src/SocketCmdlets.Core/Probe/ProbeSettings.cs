@@ -33,6 +33,12 @@ namespace SocketCmdlets
         /// <summary>The name sent in the TLS handshake (SNI) and checked against the certificate; default: the host as given.</summary>
         public string TargetHost { get; set; }
 
+        /// <summary>
+        /// With UseTls: the roots and pins to judge the certificate by (-TrustedCertificate, -CertificateThumbprint)
+        /// instead of the system's store; CertificateErrors then lists what they refuse. Null: the system's trust.
+        /// </summary>
+        public CertificateTrust Trust { get; set; }
+
         internal void Validate()
         {
             if (Timeout <= TimeSpan.Zero)

@@ -49,6 +49,16 @@ namespace SocketCmdlets.Commands
         [Parameter(ParameterSetName = HostSet)]
         public SwitchParameter SkipCertificateCheck { get; set; }
 
+        /// <summary>With -UseTls: certificates (X509Certificate2 objects or paths of PEM, DER or PFX files) trusted as roots for this call only; the host name is still checked.</summary>
+        [Parameter(ParameterSetName = HostSet)]
+        [ValidateNotNullOrEmpty]
+        public object[] TrustedCertificate { get; set; }
+
+        /// <summary>With -UseTls: SHA-256 (or SHA-1) thumbprints of the exact certificates to accept; any other certificate is refused.</summary>
+        [Parameter(ParameterSetName = HostSet)]
+        [ValidateNotNullOrEmpty]
+        public string[] CertificateThumbprint { get; set; }
+
         /// <summary>With -UseTls: the name the server's certificate must carry, if not -ComputerName.</summary>
         [Parameter(ParameterSetName = HostSet)]
         [ValidateNotNullOrEmpty]
@@ -67,11 +77,15 @@ namespace SocketCmdlets.Commands
 
         protected override void BeginProcessing()
         {
-            if (!UseTls.IsPresent && (SkipCertificateCheck.IsPresent || TargetHost != null))
+            if (!UseTls.IsPresent && (SkipCertificateCheck.IsPresent || TargetHost != null || TrustedCertificate != null || CertificateThumbprint != null))
             {
-                ThrowParameterError("ConflictingParameters", "-SkipCertificateCheck and -TargetHost go with -UseTls.");
+                ThrowParameterError("ConflictingParameters", "-SkipCertificateCheck, -TargetHost, -TrustedCertificate and -CertificateThumbprint go with -UseTls.");
             }
+
+            _trust = TlsTrustParameters.Create(this, TrustedCertificate, CertificateThumbprint, SkipCertificateCheck.IsPresent);
         }
+
+        private CertificateTrust _trust;
 
         protected override void ProcessRecord()
         {
@@ -133,7 +147,7 @@ namespace SocketCmdlets.Commands
                     if (UseTls.IsPresent)
                     {
                         TimeSpan left = TimeoutSec <= 0 ? timeout : TimeSpan.FromSeconds(Math.Max(0.001, TimeoutSec - clock.Elapsed.TotalSeconds));
-                        created.Protect(new TlsOptions { TargetHost = TargetHost ?? ComputerName, SkipCertificateCheck = SkipCertificateCheck.IsPresent }, left, StopToken, Trace);
+                        created.Protect(new TlsOptions { TargetHost = TargetHost ?? ComputerName, SkipCertificateCheck = SkipCertificateCheck.IsPresent, Trust = _trust }, left, StopToken, Trace);
                     }
                 }, where, $"connect to {where} to relay {Peer(Socket)}", SocketOperation.Connect);
             }

@@ -89,13 +89,25 @@ namespace SocketCmdlets.Commands
         [Parameter]
         public SwitchParameter SkipCertificateCheck { get; set; }
 
+        /// <summary>With -UseTls: certificates (objects, or PEM, DER or PFX files) trusted as roots to judge each server's certificate by, instead of the system's store; CertificateErrors lists what they refuse.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public object[] TrustedCertificate { get; set; }
+
+        /// <summary>With -UseTls: SHA-256 (or SHA-1) thumbprints of the exact certificates to accept; another certificate is listed in CertificateErrors.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[] CertificateThumbprint { get; set; }
+
         /// <summary>Starts the probe engine.</summary>
         protected override void BeginProcessing()
         {
-            if ((IsBound(nameof(TargetHost)) || SkipCertificateCheck) && !UseTls)
+            if ((IsBound(nameof(TargetHost)) || SkipCertificateCheck || TrustedCertificate != null || CertificateThumbprint != null) && !UseTls)
             {
-                ThrowParameterError("TlsParameterWithoutUseTls", "-TargetHost and -SkipCertificateCheck only apply with -UseTls. Add -UseTls, or leave them out.");
+                ThrowParameterError("TlsParameterWithoutUseTls", "-TargetHost, -SkipCertificateCheck, -TrustedCertificate and -CertificateThumbprint only apply with -UseTls. Add -UseTls, or leave them out.");
             }
+
+            CertificateTrust trust = TlsTrustParameters.Create(this, TrustedCertificate, CertificateThumbprint, SkipCertificateCheck.IsPresent);
 
             var settings = new ProbeSettings
             {
@@ -108,6 +120,7 @@ namespace SocketCmdlets.Commands
                 AllAddresses = AllAddresses,
                 UseTls = UseTls,
                 TargetHost = TargetHost,
+                Trust = trust,
             };
             if (VerboseEnabled)
             {
