@@ -41,8 +41,15 @@ namespace SocketCmdlets
         /// <summary>Pumps both directions until both have ended or the connection was ended (stop, idle, reset, error).</summary>
         private void PumpPlain()
         {
-            var up = new Direction(_source, _target, true, _bufferSize);
-            var down = new Direction(_target, _source, false, _bufferSize);
+            using (var up = new Direction(_source, _target, true, _bufferSize))
+            using (var down = new Direction(_target, _source, false, _bufferSize))
+            {
+                PumpPlain(up, down);
+            }
+        }
+
+        private void PumpPlain(Direction up, Direction down)
+        {
             if (!up.Start(this) | !down.Start(this))
             {
                 return;
@@ -86,8 +93,13 @@ namespace SocketCmdlets
         }
 
         /// <summary>One direction of the plain pump: its buffer and what is left to write.</summary>
-        private sealed class Direction
+        private sealed class Direction : IDisposable
         {
+            /// <summary>The most one splice moves; the pipe is made as large where the system allows.</summary>
+            private const int SpliceChunk = 1024 * 1024;
+
+            private SplicePipe _pipe;
+
             private readonly RelaySide _from;
             private readonly RelaySide _to;
             private readonly bool _toTarget;
@@ -106,7 +118,11 @@ namespace SocketCmdlets
             }
 
             /// <summary>True once the source side ended its stream and everything before it was written.</summary>
-            public bool Done => _endOfStream && _end == _start && _initial == null;
+            public bool Done => _endOfStream && _end == _start && _initial == null && Piped == 0;
+
+            private int Piped => _pipe?.Pending ?? 0;
+
+            public void Dispose() => _pipe?.Dispose();
 
             /// <summary>Takes over the bytes buffered before the relay; false when the connection already ended.</summary>
             public bool Start(RelayConnection relay)
@@ -127,13 +143,16 @@ namespace SocketCmdlets
                 }
 
                 _endOfStream = _from.PeerEndedBeforeStart;
+
+                // On Linux the bytes go socket -> pipe -> socket inside the kernel (splice); elsewhere through _buffer.
+                _pipe = SplicePipe.TryCreate(SpliceChunk);
                 FinishIfDone();
                 return true;
             }
 
             public void Want(List<Socket> read, List<Socket> write, List<Socket> error)
             {
-                if (_end > _start)
+                if (_end > _start || Piped > 0)
                 {
                     write.Add(_to.RawSocket);
                     error.Add(_to.RawSocket);
@@ -169,9 +188,9 @@ namespace SocketCmdlets
                     return true;
                 }
 
-                if (_end > _start && (write.Contains(_to.RawSocket) || error.Contains(_to.RawSocket)))
+                if ((_end > _start || Piped > 0) && (write.Contains(_to.RawSocket) || error.Contains(_to.RawSocket)))
                 {
-                    return Flush(relay);
+                    return _end > _start ? Flush(relay) : FlushPipe(relay);
                 }
 
                 return true;
@@ -186,6 +205,11 @@ namespace SocketCmdlets
             private bool ReadAndFlush(RelayConnection relay, out bool more)
             {
                 more = false;
+                if (_pipe != null && _end == _start && _initial == null)
+                {
+                    return SpliceAndFlush(relay, out more);
+                }
+
                 {
                     int n = _from.RawSocket.Receive(_buffer, 0, _buffer.Length, SocketFlags.None, out SocketError status);
                     if (status == SocketError.WouldBlock)
@@ -220,6 +244,71 @@ namespace SocketCmdlets
                     more = _end == _start && !_endOfStream;
                     return true;
                 }
+            }
+
+            /// <summary>One splice from the source into the pipe and on into the target (the zero-copy ReadAndFlush).</summary>
+            private bool SpliceAndFlush(RelayConnection relay, out bool more)
+            {
+                more = false;
+                int n;
+                try
+                {
+                    n = _pipe.Fill(_from.RawSocket, SpliceChunk);
+                }
+                catch (SocketException e)
+                {
+                    relay.Fail(e, _from, _to);
+                    return false;
+                }
+
+                if (n < 0)
+                {
+                    return true;
+                }
+
+                if (n == 0)
+                {
+                    _endOfStream = true;
+                    _from.Socket.MarkEndOfStream();
+                    _to.ShutdownSend();
+                    return true;
+                }
+
+                relay.Touch();
+                if (!FlushPipe(relay))
+                {
+                    return false;
+                }
+
+                more = Piped == 0 && !_endOfStream;
+                return true;
+            }
+
+            private bool FlushPipe(RelayConnection relay)
+            {
+                while (Piped > 0)
+                {
+                    int sent;
+                    try
+                    {
+                        sent = _pipe.Drain(_to.RawSocket);
+                    }
+                    catch (SocketException e)
+                    {
+                        relay.Fail(e, _to, _from);
+                        return false;
+                    }
+
+                    if (sent < 0)
+                    {
+                        return true;
+                    }
+
+                    relay.Forwarded(sent, _toTarget, _from, _to);
+                }
+
+                FinishIfDone();
+                return true;
             }
 
             private bool Flush(RelayConnection relay)
