@@ -921,7 +921,7 @@ $scenarios = [ordered]@{
     Import = @{ Run = { Measure-Import }; Ids = @(, @('import', 'Import-Module time')) }
     Server = @{ Run = { Measure-Server }; Ids = @(@('server-vs-parallel', 'Server: echo connections, Start-SocketServer'), @('server-vs-raw', 'Server: echo connections, vs a raw accept loop'), @('server-idle-memory', 'Server: memory per idle connection (with its client)')) }
     Probe = @{ Run = { Measure-Probe }; Ids = @(@('probe-scan', 'Port scan of 127.0.0.1: Test-SocketConnection vs nmap -sT'), @('probe-dropped', 'Dropped SYNs: probes at -TimeoutSec 0.5 vs (probes / throttle) x timeout')) }
-    Relay = @{ Run = { Measure-Relay }; Ids = @(@('relay-bulk', 'Relay: 1 GiB through Start-SocketRelay vs socat'), @('join-bulk', 'Relay: 1 GiB through Join-Socket vs socat'), @('relay-ceiling', 'Relay: Start-SocketRelay vs no forwarder (the ceiling)'), @('relay-latency', 'Relay: 64-byte round trip through Start-SocketRelay vs socat')) }
+    Relay = @{ Run = { Measure-Relay }; Ids = @(@('relay-bulk', 'Relay: 1 GiB through Start-SocketRelay vs socat'), @('join-bulk', 'Relay: 1 GiB through Join-Socket vs socat'), @('relay-ceiling', 'Relay: Start-SocketRelay vs no forwarder (the ceiling)'), @('relay-latency', 'Relay: 64-byte round trip through Start-SocketRelay vs socat'), @('relay-memory', 'Relay: managed memory per connection (200 held), vs its two buffers')) }
 }
 $failed = $false
 try {

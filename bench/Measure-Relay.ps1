@@ -87,7 +87,7 @@ function Measure-Relay {
     }
 
     if (-not $socat) {
-        foreach ($row in @('relay-bulk', 'join-bulk', 'relay-latency')) {
+        foreach ($row in @('relay-bulk', 'join-bulk', 'relay-ceiling', 'relay-latency', 'relay-memory')) {
             Add-ErrorRow $row "Relay: $row" 'socat is not installed (Debian package socat; build.ps1 -Task Test installs it).'
         }
         return
@@ -149,6 +149,32 @@ function Measure-Relay {
         $l = Invoke-Alternating $latency 'Relay latency'
         Add-Row -Id 'relay-latency' -Scenario 'Relay: 64-byte round trip through Start-SocketRelay vs socat' -Unit 'us' -Better Lower `
             -Module $l.Relay -Baseline $l.Socat -BaselineName 'socat (C)' -Target 1.0
+
+        # Managed memory per relayed connection, 200 at once, each after one exchange: under 2x its two 64 KiB buffers.
+        $job = Start-SocketRelay -ListenPort 0 -ListenAddress Loopback -ComputerName 127.0.0.1 -Port $echo.Port -Name bench-relay
+        $clients = [System.Collections.Generic.List[object]]::new()
+        try {
+            Invoke-FullGC
+            $before = [GC]::GetTotalMemory($true)
+            $buffer = [byte[]]::new(64)
+            for ($i = 0; $i -lt 200; $i++) {
+                $c = [SocketBench.Loopback]::Connect($job.LocalPort, $TimeoutMs)
+                $clients.Add($c)
+                $null = $c.Send($request)
+                $got = 0
+                while ($got -lt 64) { $more = $c.Receive($buffer, $got, 64 - $got, [System.Net.Sockets.SocketFlags]::None); if ($more -eq 0) { throw 'The relay closed.' }; $got += $more }
+            }
+            if ($job.ActiveConnections -ne 200) { throw "The relay holds $($job.ActiveConnections) connections, not 200." }
+            Invoke-FullGC
+            $perConnection = ([GC]::GetTotalMemory($true) - $before) / 200 / 1KB
+        } finally {
+            $clients | ForEach-Object { $_.Dispose() }
+            $job | Stop-Job; $job | Remove-Job -Force
+        }
+        # Two buffers of 64 KiB (RelayConnection.DefaultBufferSize), one per direction.
+        $buffers = 2 * 64
+        Add-Row -Id 'relay-memory' -Scenario 'Relay: managed memory per connection (200 held), vs its two buffers' -Unit 'KiB' -Better Lower `
+            -Module @($perConnection) -Baseline @($buffers) -BaselineName 'two relay buffers (64 KiB each)' -Limit (2 * $buffers)
     } finally {
         $echo.Dispose()
     }

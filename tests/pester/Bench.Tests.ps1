@@ -24,6 +24,7 @@ BeforeDiscovery {
         'Relay: 1 GiB through Join-Socket vs socat'
         'Relay: Start-SocketRelay vs no forwarder (the ceiling)'
         'Relay: 64-byte round trip through Start-SocketRelay vs socat'
+        'Relay: managed memory per connection (200 held), vs its two buffers'
     ) | ForEach-Object { @{ Row = $_ } }
 }
 

@@ -103,7 +103,8 @@ namespace SocketCmdlets
             private readonly RelaySide _from;
             private readonly RelaySide _to;
             private readonly bool _toTarget;
-            private readonly byte[] _buffer;
+            private readonly int _bufferSize;
+            private byte[] _buffer;
             private byte[] _initial;
             private int _start;
             private int _end;
@@ -114,7 +115,7 @@ namespace SocketCmdlets
                 _from = from;
                 _to = to;
                 _toTarget = toTarget;
-                _buffer = new byte[bufferSize];
+                _bufferSize = bufferSize;
             }
 
             /// <summary>True once the source side ended its stream and everything before it was written.</summary>
@@ -133,7 +134,15 @@ namespace SocketCmdlets
                     return false;
                 }
 
+                // On Linux the bytes go socket -> pipe -> socket inside the kernel (splice); elsewhere, and for the bytes
+                // received before the relay, through a buffer of ours (made only then).
+                _pipe = SplicePipe.TryCreate(SpliceChunk);
                 _initial = _from.TakeInitial();
+                if (_pipe == null || _initial != null)
+                {
+                    _buffer = new byte[_bufferSize];
+                }
+
                 if (_initial != null)
                 {
                     int n = Math.Min(_initial.Length, _buffer.Length);
@@ -143,9 +152,6 @@ namespace SocketCmdlets
                 }
 
                 _endOfStream = _from.PeerEndedBeforeStart;
-
-                // On Linux the bytes go socket -> pipe -> socket inside the kernel (splice); elsewhere through _buffer.
-                _pipe = SplicePipe.TryCreate(SpliceChunk);
                 FinishIfDone();
                 return true;
             }
