@@ -231,9 +231,7 @@ namespace SocketCmdlets
 
                     if (n == 0)
                     {
-                        _endOfStream = true;
-                        _from.Socket.MarkEndOfStream();
-                        _to.ShutdownSend();
+                        SourceEnded();
                         return true;
                     }
 
@@ -274,9 +272,7 @@ namespace SocketCmdlets
 
                 if (n == 0)
                 {
-                    _endOfStream = true;
-                    _from.Socket.MarkEndOfStream();
-                    _to.ShutdownSend();
+                    SourceEnded();
                     return true;
                 }
 
@@ -288,6 +284,14 @@ namespace SocketCmdlets
 
                 more = Piped == 0 && !_endOfStream;
                 return true;
+            }
+
+            /// <summary>The source ended its stream: the target is half-closed while the other direction goes on.</summary>
+            private void SourceEnded()
+            {
+                _endOfStream = true;
+                _from.Socket.MarkEndOfStream();
+                _to.ShutdownSend();
             }
 
             private bool FlushPipe(RelayConnection relay)
