@@ -242,6 +242,13 @@ $listener = Start-SocketListen -Port 0 -Address 127.0.0.1
 # A server that has run a while has met an error before: its error path is compiled (and its assemblies loaded),
 # which cannot happen once no descriptor is left.
 $null = $listener | Receive-SocketConnection -TimeoutSec 0.01 -ErrorAction SilentlyContinue
+# The rest of the path it takes when descriptors run out, once before they do: an error record through the pipeline,
+# Close-Socket on accepted connections, Add-Content, a reply.
+$warmClient = Connect-Socket -ComputerName 127.0.0.1 -Port $listener.LocalEndPoint.Port -TimeoutSec 5
+$warm = @(& { $listener | Receive-SocketConnection -TimeoutSec 5; Write-Error 'warm-up' } 2>&1)
+$warm | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] } | ForEach-Object { 'warm' | Send-SocketData -Socket $_; $_ | Close-Socket }
+$warmClient | Close-Socket
+Add-Content -LiteralPath $StatusFile -Value 'warm'
 [Console]::Error.WriteLine('warm')
 Set-Content -LiteralPath $PortFile -Value $listener.LocalEndPoint.Port
 $held = [System.Collections.Generic.List[object]]::new()
@@ -275,13 +282,15 @@ Add-Content -LiteralPath $StatusFile -Value 'ended'
             Wait-Until -TimeoutSec 60 { Test-Path -LiteralPath $portFile }
             $port = [int](Get-Content -LiteralPath $portFile)
             # More clients than the child has descriptors: its accepts fail once they run out.
-            for ($i = 0; $i -lt 300 -and -not (Test-Path -LiteralPath $statusFile); $i++) {
+            for ($i = 0; $i -lt 300 -and -not (@(Get-Content -LiteralPath $statusFile -ErrorAction Ignore) -match '^error'); $i++) {
                 try { $clients.Add((Connect-Socket -ComputerName 127.0.0.1 -Port $port -TimeoutSec 5 -ErrorAction Stop)) } catch { break }
             }
-            Wait-Until -TimeoutSec 30 { (Test-Path -LiteralPath $statusFile) -and (Get-Content -LiteralPath $statusFile) -match '^error' }
-            @(Get-Content -LiteralPath $statusFile)[0] | Should -Be 'error DescriptorsExhausted,SocketCmdlets.Commands.ReceiveSocketConnectionCommand'
+            Wait-Until -TimeoutSec 60 -Because "the server to report its failed accept (its output: $(if ($process.HasExited) { $process.StdErr }))" {
+                (Test-Path -LiteralPath $statusFile) -and @(Get-Content -LiteralPath $statusFile) -match '^error'
+            }
+            @(Get-Content -LiteralPath $statusFile | Where-Object { $_ -ne 'warm' })[0] | Should -Be 'error DescriptorsExhausted,SocketCmdlets.Commands.ReceiveSocketConnectionCommand'
             # The server goes on: a client still waiting in its backlog is served.
-            Wait-Until -TimeoutSec 30 { (Get-Content -LiteralPath $statusFile) -contains 'served' }
+            Wait-Until -TimeoutSec 60 { @(Get-Content -LiteralPath $statusFile) -contains 'served' }
             $served = $false
             foreach ($c in @(Wait-Socket -Socket $clients -Read -TimeoutSec 10)) {
                 if ((Receive-SocketData -Socket $c -TimeoutSec 1 -ErrorAction SilentlyContinue) -eq 'served') { $served = $true }
