@@ -55,9 +55,6 @@ namespace SocketCmdlets
         /// <summary>True when this side played the server in the TLS handshake.</summary>
         public bool IsTlsServer { get; private set; }
 
-        /// <summary>True when the receive side holds data not yet handed out (plain or decrypted).</summary>
-        internal bool HasBufferedData => PendingBytes > 0 || _tlsEnd > _tlsStart || (_tlsRead != null && _tlsRead.IsCompleted);
-
         /// <summary>
         /// Upgrades a connected stream socket to TLS. Bytes already received and not yet read are handed to the
         /// handshake, so a peer that starts TLS right after a plain-text exchange is understood. A certificate that

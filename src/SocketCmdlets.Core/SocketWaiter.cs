@@ -52,7 +52,7 @@ namespace SocketCmdlets
                 // Bytes the engine already holds, or an end of stream already seen, make a socket readable at once.
                 // Over TLS raw readability says nothing (a TLS 1.3 session ticket has no data for the caller): a read is
                 // started and its completion watched, in slices of at most 10 ms.
-                var buffered = read ? open.Where(s => s.IsEncrypted ? s.TlsReceiveReady() : s.HasBufferedData || s.EndOfStream).ToList() : new List<NetSocket>();
+                var buffered = read ? open.Where(s => s.IsEncrypted ? s.TlsReceiveReady() : s.PendingBytes > 0 || s.EndOfStream).ToList() : new List<NetSocket>();
                 bool watchingTls = read && open.Any(s => s.IsEncrypted);
                 int slice = buffered.Count > 0 ? 0 : deadline.NextSliceMilliseconds();
                 if (watchingTls && slice > TlsSliceMilliseconds)

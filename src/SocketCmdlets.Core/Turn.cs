@@ -24,40 +24,33 @@ namespace SocketCmdlets
         /// </summary>
         public Held Enter(TimeSpan timeout, CancellationToken cancellationToken, Func<TimeSpan, Exception> onTimeout)
         {
-            int me = Environment.CurrentManagedThreadId;
-            if (Volatile.Read(ref _owner) == me)
+            if (TryEnter(out Held held))
             {
-                _depth++;
-                return new Held(this);
+                return held;
             }
 
-            if (!_semaphore.Wait(0))
+            Deadline deadline = Deadline.After(timeout);
+            while (true)
             {
-                Deadline deadline = Deadline.After(timeout);
-                while (true)
+                cancellationToken.ThrowIfCancellationRequested();
+                int slice = deadline.NextSliceMilliseconds();
+                if (slice < 0)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    int slice = deadline.NextSliceMilliseconds();
-                    if (slice < 0)
-                    {
-                        if (_semaphore.Wait(0))
-                        {
-                            break;
-                        }
-
-                        throw onTimeout(deadline.Timeout);
-                    }
-
-                    if (_semaphore.Wait(slice, cancellationToken))
+                    if (_semaphore.Wait(0))
                     {
                         break;
                     }
+
+                    throw onTimeout(deadline.Timeout);
+                }
+
+                if (_semaphore.Wait(slice, cancellationToken))
+                {
+                    break;
                 }
             }
 
-            Volatile.Write(ref _owner, me);
-            _depth = 1;
-            return new Held(this);
+            return Taken();
         }
 
         /// <summary>Takes the turn when it is free (or already the caller's), without waiting.</summary>
@@ -77,10 +70,16 @@ namespace SocketCmdlets
                 return false;
             }
 
-            Volatile.Write(ref _owner, me);
-            _depth = 1;
-            held = new Held(this);
+            held = Taken();
             return true;
+        }
+
+        /// <summary>Records the calling thread as the holder of the semaphore it has just taken.</summary>
+        private Held Taken()
+        {
+            Volatile.Write(ref _owner, Environment.CurrentManagedThreadId);
+            _depth = 1;
+            return new Held(this);
         }
 
         private void Exit()

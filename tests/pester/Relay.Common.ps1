@@ -102,3 +102,11 @@ function Stop-RelayTestPeers {
     if ($Python) { Stop-Peer $Echo }
     Remove-Item -LiteralPath $Folder -Recurse -Force -ErrorAction Ignore
 }
+
+function Clear-RelayTestState {
+    # After each test: closes the sockets it opened and stops and removes the relays it started.
+    $Opened | Close-Socket
+    $Opened.Clear()
+    foreach ($job in $Relays) { $job | Stop-Job; $job | Remove-Job -Force -ErrorAction SilentlyContinue }
+    $Relays.Clear()
+}

@@ -22,10 +22,7 @@ Describe 'Start-SocketRelay' -Tag 'Relay' {
     }
 
     AfterEach {
-        $Opened | Close-Socket
-        $Opened.Clear()
-        foreach ($job in $Relays) { $job | Stop-Job; $job | Remove-Job -Force -ErrorAction SilentlyContinue }
-        $Relays.Clear()
+        Clear-RelayTestState
     }
 
     Context 'job life cycle' {

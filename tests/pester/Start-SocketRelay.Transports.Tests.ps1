@@ -21,10 +21,7 @@ Describe 'Start-SocketRelay transports' -Tag 'Relay' {
     }
 
     AfterEach {
-        $Opened | Close-Socket
-        $Opened.Clear()
-        foreach ($job in $Relays) { $job | Stop-Job; $job | Remove-Job -Force -ErrorAction SilentlyContinue }
-        $Relays.Clear()
+        Clear-RelayTestState
     }
 
     Context 'transports' {
