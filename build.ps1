@@ -3,9 +3,16 @@
 .SYNOPSIS
     Builds, tests, demonstrates and benchmarks SocketCmdlets.
 .DESCRIPTION
+    Each task runs once per call, after the tasks it depends on (the table $Tasks at the end): -Task Build,Test builds
+    once. Helpers shared with the tests and the benchmark (child pwsh with its own start-up cache, ...) are in
+    tools/DevTools.psm1.
+
     Build  compiles the assemblies and stages an importable module in out/SocketCmdlets (DLLs, manifest, format
            file, MAML help generated from module/help/*.md, about help).
-    Test   builds, runs the xunit suites (the engine's on .NET 10, 8 and 9 and, under Mono or .NET Framework, net472),
+    Install installs the programs the tests talk to (socat, nc, curl, redis-server, openssl, iproute2, python3,
+           iperf3, nmap, Mono, tmux) from Debian's packages when they are missing and this machine can (root or sudo,
+           apt-get); elsewhere it warns and the tests that need them fail naming the package.
+    Test   depends on Package (so Build) and Install; runs the xunit suites (the engine's on .NET 10, 8 and 9 and, under Mono or .NET Framework, net472),
            the Pester suite (Pester 5.7.1 is restored from NuGet) and the stress suite at its quick size, and ends with
            one line "N passed, N failed" for the whole run. Exits 1 when anything failed.
     Demo   builds, then runs a client-server exchange with the module and prints what each side said.
@@ -14,11 +21,11 @@
     Stress builds, then runs the stress and fault suite (tests/stress) in a child pwsh at full size, or with -Quick at
            the size the Test task runs it, and prints every figure it measured as a table at the end (also written
            to out/stress/results.md). SOCKETCMDLETS_STRESS_SEED=<n> replays the random bad-input driver's seed <n>.
-    Bench  builds (a help-generation failure is only a warning here), installs iperf3 from Debian's packages when it
-           is missing, builds the raw .NET peers (bench/RawPeers, not part of the module) and runs the benchmark suite
+    Bench  depends on Build (a help-generation failure is only a warning when Build runs only for Bench) and Install
+           (iperf3, socat, nmap); builds the raw .NET peers (bench/RawPeers, not part of the module) and runs the benchmark suite
            (bench/Invoke-Benchmark.ps1) in a child pwsh: the module against raw .NET and iperf3 on 127.0.0.1, a table
            on the console and in out/bench/results.md and results.json. -Quick is the CI-sized run (about two minutes,
-           asserts no figure).
+           asserts no figure). -Scenario runs only those scenarios (the names declared in bench/Scenarios.psd1).
     Clean  removes out/ and every bin/ and obj/ folder.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Demo
@@ -31,14 +38,26 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Stress', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Install', 'Test', 'Demo', 'Package', 'Stress', 'Bench', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
     # Stress: the quick size the Test task runs. Bench: the CI-sized run (64 MiB instead of 1 GiB, fewer iterations).
-    [switch] $Quick
+    [switch] $Quick,
+
+    # Bench: only these scenarios, as bench/Scenarios.psd1 declares them (all by default).
+    [ArgumentCompleter({
+            param($commandName, $parameterName, $wordToComplete)
+            $script = (Get-Command $commandName -ErrorAction Ignore).Source
+            if (-not $script) { return }
+            $table = Join-Path (Split-Path -Parent $script) 'bench/Scenarios.psd1'
+            (Import-PowerShellDataFile $table).Scenarios.Name | Where-Object { $_ -like "$wordToComplete*" }
+        })]
+    [ValidateScript({ $_ -in (Import-PowerShellDataFile (Join-Path $PSScriptRoot 'bench/Scenarios.psd1')).Scenarios.Name },
+        ErrorMessage = "'{0}' is not a scenario of bench/Scenarios.psd1.")]
+    [string[]] $Scenario
 )
 
 $ErrorActionPreference = 'Stop'
@@ -52,6 +71,7 @@ $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'SocketCmdlets'
 $PesterVersion = '5.7.1'
+Import-Module (Join-Path $Root 'tools/DevTools.psm1')
 
 function Invoke-Native {
     # Runs a native command and stops the build when it fails.
@@ -60,21 +80,11 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "'$Command $($Arguments -join ' ')' failed with exit code $LASTEXITCODE." }
 }
 
-function Invoke-ChildPwsh {
-    # Starts a child pwsh (from the local tool manifest) with its own start-up cache, so pwsh processes that run at
-    # the same time cannot corrupt a shared one. Returns the exit code.
+function Invoke-BuildChild {
+    # A child pwsh from the tool manifest, its output on this console, its start-up cache kept in out/cache/<Name> so
+    # later runs start quicker (tools/DevTools.psm1). Returns the exit code.
     param([string] $Name, [string[]] $Arguments)
-    $cache = Join-Path $Out "cache/$Name"
-    $null = New-Item -ItemType Directory -Force -Path $cache
-    $saved = $env:XDG_CACHE_HOME
-    try {
-        $env:XDG_CACHE_HOME = $cache
-        Push-Location $Root
-        try { & dotnet pwsh -NoProfile -NonInteractive @Arguments | Out-Host } finally { Pop-Location }
-        return $LASTEXITCODE
-    } finally {
-        $env:XDG_CACHE_HOME = $saved
-    }
+    Invoke-ChildPwsh -ToHost -ToolManifest -ArgumentList $Arguments -CacheHome (Join-Path $Out "cache/$Name") -WorkingDirectory $Root -TimeoutSec 14400
 }
 
 function Get-NuGetPackageRoot {
@@ -84,8 +94,9 @@ function Get-NuGetPackageRoot {
 }
 
 function Invoke-Build {
-    # -HelpOptional: a failure to generate the MAML help is a warning (the benchmark needs the DLLs and manifest only).
-    param([switch] $HelpOptional)
+    # When Build runs only for Bench, a failure to generate the MAML help is a warning (the benchmark needs the DLLs and
+    # manifest only).
+    $helpOptional = $Task -contains 'Bench' -and -not ($Task | Where-Object { $_ -in 'Build', 'Package', 'Test', 'Demo', 'Stress' })
     Write-Host "== Build ($Configuration)" -ForegroundColor Cyan
     Invoke-Native dotnet @('build', (Join-Path $Root 'src/SocketCmdlets/SocketCmdlets.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
     $bin = Join-Path $Root "src/SocketCmdlets/bin/$Configuration/netstandard2.0"
@@ -97,9 +108,9 @@ function Invoke-Build {
     Write-StagedManifest (Join-Path $ModuleOut 'SocketCmdlets.psd1')
     Copy-Item (Join-Path $Root 'module/about_SocketCmdlets.help.txt') $helpOut
     $maml = Join-Path $helpOut 'SocketCmdlets.dll-Help.xml'
-    $code = Invoke-ChildPwsh 'help' @('-File', (Join-Path $Root 'build/New-MamlHelp.ps1'), '-ModulePath', $ModuleOut, '-HelpPath', (Join-Path $Root 'module/help'), '-OutFile', $maml)
+    $code = Invoke-BuildChild 'help' @('-File', (Join-Path $Root 'build/New-MamlHelp.ps1'), '-ModulePath', $ModuleOut, '-HelpPath', (Join-Path $Root 'module/help'), '-OutFile', $maml)
     if ($code -ne 0) {
-        if (-not $HelpOptional) { throw "Generating the MAML help failed (exit code $code)." }
+        if (-not $helpOptional) { throw "Generating the MAML help failed (exit code $code)." }
         Write-Warning "Generating the MAML help failed (exit code $code); the module is staged without it."
     }
     Write-Host "Module staged in $ModuleOut"
@@ -120,11 +131,10 @@ function Write-StagedManifest {
 }
 
 function Invoke-Package {
-    Invoke-Build
     $packageOut = Join-Path $Out 'package'
     if (Test-Path $packageOut) { Remove-Item -Recurse -Force $packageOut }
     $null = New-Item -ItemType Directory -Force -Path $packageOut
-    $code = Invoke-ChildPwsh 'package' @('-Command', "Compress-PSResource -Path '$ModuleOut' -DestinationPath '$packageOut'; exit `$(if (`$?) { 0 } else { 1 })")
+    $code = Invoke-BuildChild 'package' @('-Command', "Compress-PSResource -Path '$ModuleOut' -DestinationPath '$packageOut'; exit `$(if (`$?) { 0 } else { 1 })")
     $nupkg = Get-ChildItem -Path $packageOut -Filter *.nupkg | Select-Object -First 1
     if ($code -ne 0 -or -not $nupkg) { throw "Compress-PSResource did not produce a package in $packageOut." }
     Write-Host "Package: $($nupkg.FullName)"
@@ -143,8 +153,9 @@ function Read-TrxCounts {
 }
 
 function Install-TestPeer {
-    # The interop tests talk to real third-party programs, and the benchmark test (tests/pester/Bench.Tests.ps1)
-    # compares with iperf3 and (Test-SocketConnection) nmap -sT. Mono runs the engine suite's net472 build (mono-devel: the runtime with its facades).
+    # The Install task. The interop tests talk to real third-party programs, and the benchmark (bench/, and its test
+    # tests/pester/Bench.Tests.ps1) compares with iperf3, socat and (Test-SocketConnection) nmap -sT. Mono runs the
+    # engine suite's net472 build (mono-devel: the runtime with its facades).
     Install-DebianPackage -For 'The interop tests that need them' -Wanted ([ordered]@{
             socat = 'socat'; nc = 'netcat-openbsd'; curl = 'curl'; 'redis-server' = 'redis-server'; openssl = 'openssl'; ip = 'iproute2'; python3 = 'python3'; iperf3 = 'iperf3'
             mono = 'mono-devel'; nmap = 'nmap' })
@@ -181,8 +192,6 @@ function Install-DebianPackage {
 }
 
 function Invoke-Test {
-    Invoke-Package
-    Install-TestPeer
     $results = Join-Path $Out 'test-results'
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     $null = New-Item -ItemType Directory -Force -Path $results
@@ -197,7 +206,7 @@ function Invoke-Test {
     Write-Host '== Pester' -ForegroundColor Cyan
     $pester = Get-PesterModule
     $summary = Join-Path $results 'pester-summary.json'
-    $code = Invoke-ChildPwsh 'pester' @('-File', (Join-Path $Root 'tests/pester/Invoke-PesterSuite.ps1'), '-PesterPath', $pester, '-ModulePath', $ModuleOut, '-SummaryPath', $summary, '-ResultPath', (Join-Path $results 'pester.xml'))
+    $code = Invoke-BuildChild 'pester' @('-File', (Join-Path $Root 'tests/pester/Invoke-PesterSuite.ps1'), '-PesterPath', $pester, '-ModulePath', $ModuleOut, '-SummaryPath', $summary, '-ResultPath', (Join-Path $results 'pester.xml'))
     if (Test-Path $summary) {
         $p = Get-Content -Raw $summary | ConvertFrom-Json
         $passed += $p.Passed; $failed += $p.Failed
@@ -224,7 +233,8 @@ function Invoke-XunitRun {
     if ($Framework) { $arguments += @('-f', $Framework) }
     $arguments += @('--logger', 'trx', '--logger', 'console;verbosity=normal', '--results-directory', $ResultsFolder, '--', 'RunConfiguration.TestSessionTimeout=1200000')
     $saved = $env:XDG_CACHE_HOME
-    $env:XDG_CACHE_HOME = Join-Path $Out "cache/$Project"
+    # The runspace suite hosts PowerShell in the test process: it gets a start-up cache of its own too.
+    $env:XDG_CACHE_HOME = New-CacheHome (Join-Path $Out "cache/$Project")
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     try {
         & dotnet @arguments | Out-Host
@@ -340,7 +350,7 @@ function Invoke-StressSuite {
     try {
         $env:SOCKETCMDLETS_STRESS = $Size
         $env:SOCKETCMDLETS_STRESS_RESULTS = $figures
-        $code = Invoke-ChildPwsh "stress-$Size" @('-File', (Join-Path $Root 'tests/pester/Invoke-PesterSuite.ps1'), '-PesterPath', $pester,
+        $code = Invoke-BuildChild "stress-$Size" @('-File', (Join-Path $Root 'tests/pester/Invoke-PesterSuite.ps1'), '-PesterPath', $pester,
             '-ModulePath', $ModuleOut, '-SummaryPath', $summary, '-ResultPath', (Join-Path $ResultsFolder "stress-$Size.xml"),
             '-Path', (Join-Path $Root 'tests/stress'))
     } finally {
@@ -385,7 +395,6 @@ function Write-StressTable {
 }
 
 function Invoke-Stress {
-    Invoke-Build
     $size = if ($Quick) { 'quick' } else { 'full' }
     $counts = Invoke-StressSuite -Size $size -ResultsFolder (Join-Path $Out 'stress')
     Write-Host ''
@@ -394,15 +403,12 @@ function Invoke-Stress {
 }
 
 function Invoke-Demo {
-    Invoke-Build
     Write-Host '== Demo: a client-server exchange over loopback' -ForegroundColor Cyan
-    $code = Invoke-ChildPwsh 'demo' @('-File', (Join-Path $Root 'examples/Demo.ps1'), '-ModulePath', $ModuleOut)
+    $code = Invoke-BuildChild 'demo' @('-File', (Join-Path $Root 'examples/Demo.ps1'), '-ModulePath', $ModuleOut)
     if ($code -ne 0) { throw "The demo failed (exit code $code)." }
 }
 
 function Invoke-Bench {
-    Invoke-Build -HelpOptional
-    Install-DebianPackage -For 'The iperf3 row of the benchmark' -Wanted ([ordered]@{ iperf3 = 'iperf3' })
     $mode = if ($Quick) { 'quick' } else { 'full' }
     Write-Host "== Benchmark ($mode)" -ForegroundColor Cyan
     # The raw .NET peers are built apart from the module and never staged in it.
@@ -410,7 +416,8 @@ function Invoke-Bench {
     Invoke-Native dotnet @('build', (Join-Path $Root 'bench/RawPeers/RawPeers.csproj'), '-c', 'Release', '-o', $peers, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
     $arguments = @('-File', (Join-Path $Root 'bench/Invoke-Benchmark.ps1'), '-ModulePath', $ModuleOut, '-RawPeersPath', (Join-Path $peers 'RawPeers.dll'), '-OutDir', (Join-Path $Out 'bench'))
     if ($Quick) { $arguments += '-Quick' }
-    $code = Invoke-ChildPwsh 'bench' $arguments
+    if ($Scenario) { $arguments += @('-Scenario', ($Scenario -join ',')) }
+    $code = Invoke-BuildChild 'bench' $arguments
     if ($code -ne 0) { throw "The benchmark failed (exit code $code)." }
 }
 
@@ -421,14 +428,29 @@ function Invoke-Clean {
     Write-Host 'Cleaned.'
 }
 
-foreach ($t in $Task) {
-    switch ($t) {
-        'Build' { Invoke-Build }
-        'Test' { Invoke-Test }
-        'Demo' { Invoke-Demo }
-        'Package' { Invoke-Package }
-        'Bench' { Invoke-Bench }
-        'Clean' { Invoke-Clean }
-        'Stress' { Invoke-Stress }
-    }
+# The tasks: what each depends on and what it runs. Each runs at most once per call, after its dependencies.
+$Tasks = [ordered]@{
+    Clean   = @{ DependsOn = @(); Run = { Invoke-Clean } }
+    Build   = @{ DependsOn = @(); Run = { Invoke-Build } }
+    Install = @{ DependsOn = @(); Run = { Install-TestPeer } }
+    Package = @{ DependsOn = @('Build'); Run = { Invoke-Package } }
+    Test    = @{ DependsOn = @('Package', 'Install'); Run = { Invoke-Test } }
+    Demo    = @{ DependsOn = @('Build'); Run = { Invoke-Demo } }
+    Stress  = @{ DependsOn = @('Build'); Run = { Invoke-Stress } }
+    Bench   = @{ DependsOn = @('Build', 'Install'); Run = { Invoke-Bench } }
 }
+$Done = [System.Collections.Generic.HashSet[string]]::new()
+$Running = [System.Collections.Generic.HashSet[string]]::new()
+
+function Invoke-Task {
+    # Runs a task after its dependencies, once; a cycle in the table is a bug and stops the build.
+    param([string] $Name)
+    if ($Done.Contains($Name)) { return }
+    if (-not $Running.Add($Name)) { throw "The build tasks depend on each other in a cycle through '$Name'." }
+    foreach ($dependency in $Tasks[$Name].DependsOn) { Invoke-Task $dependency }
+    & $Tasks[$Name].Run
+    $null = $Running.Remove($Name)
+    $null = $Done.Add($Name)
+}
+
+foreach ($t in $Task) { Invoke-Task $t }

@@ -66,8 +66,8 @@ param(
     [ValidateRange(1, 50)]
     [int] $Runs,
 
-    # Only these scenarios: BulkSocket, BulkFile, RoundTrip, Churn, Lines, Memory, Import, Server, Probe, Relay (pwsh -File passes "a,b").
-    [string[]] $Scenario = @('BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import', 'Server', 'Probe', 'Relay')
+    # Only these scenarios (names from bench/Scenarios.psd1; all by default; pwsh -File passes "a,b").
+    [string[]] $Scenario
 )
 
 $ErrorActionPreference = 'Stop'
@@ -76,8 +76,12 @@ Set-StrictMode -Version Latest
 $ProgressPreference = 'SilentlyContinue'
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 
+Import-Module (Join-Path $PSScriptRoot '../tools/DevTools.psm1')
+# The scenarios, their scripts and their rows are declared once, in Scenarios.psd1.
+$Declared = @((Import-PowerShellDataFile (Join-Path $PSScriptRoot 'Scenarios.psd1')).Scenarios)
+$known = @($Declared.Name)
 $Scenario = @($Scenario -split ',' | ForEach-Object Trim | Where-Object { $_ })
-$known = 'BulkSocket', 'BulkFile', 'RoundTrip', 'Churn', 'Lines', 'Memory', 'Import', 'Server', 'Probe', 'Relay'
+if ($Scenario.Count -eq 0) { $Scenario = $known }
 foreach ($s in $Scenario) { if ($s -notin $known) { throw "Unknown scenario '$s'; the scenarios are $($known -join ', ')." } }
 
 # Warm-ups are generous: PowerShell's and the module's code runs unoptimised (tier-0 JIT) for the first ~15,000 cmdlet
@@ -117,47 +121,13 @@ function Format-Size([double] $Bytes) {
     '{0} MiB' -f ($Bytes / 1MB)
 }
 
-function Get-PwshStart {
-    # How to start a child pwsh like this one: the apphost, or dotnet with pwsh.dll (the local tool).
-    $exe = [Environment]::ProcessPath
-    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') {
-        return [pscustomobject]@{ FileName = $exe; Prefix = @((Join-Path $PSHOME 'pwsh.dll')) }
-    }
-    [pscustomobject]@{ FileName = $exe; Prefix = @() }
-}
-
 function Invoke-FreshPwsh {
-    <#
-        Runs a script in a new pwsh process with its own XDG_CACHE_HOME (concurrent pwsh processes that share a start-up
-        cache can corrupt it), bounded by -TimeoutSec; returns its standard output. Only the process started here is
-        ever killed, by its object.
-    #>
+    # Runs a script in a new pwsh process with its own start-up cache (tools/DevTools.psm1), bounded by -TimeoutSec;
+    # returns its standard output, and throws when it fails.
     param([string] $File, [string[]] $Arguments, [string] $CacheName, [int] $TimeoutSec)
-    $start = Get-PwshStart
-    $psi = [System.Diagnostics.ProcessStartInfo]::new($start.FileName)
-    foreach ($a in @($start.Prefix) + @('-NoProfile', '-NonInteractive', '-File', $File) + @($Arguments)) { $psi.ArgumentList.Add([string] $a) }
-    $cache = Join-Path $OutDir "cache/$CacheName"
-    $null = New-Item -ItemType Directory -Force -Path $cache
-    $psi.Environment['XDG_CACHE_HOME'] = $cache
-    $psi.UseShellExecute = $false
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
-    $process = [System.Diagnostics.Process]::Start($psi)
-    try {
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEndAsync()
-        if (-not $process.WaitForExit($TimeoutSec * 1000)) {
-            $process.Kill($true)
-            throw "The child pwsh ($File) was still running after $TimeoutSec s; it was stopped."
-        }
-        $process.WaitForExit()
-        if ($process.ExitCode -ne 0) {
-            throw "The child pwsh ($File) exited with $($process.ExitCode): $($stderr.Result) $($stdout.Result)"
-        }
-        $stdout.Result
-    } finally {
-        $process.Dispose()
-    }
+    $run = Invoke-ChildPwsh -File $File -ArgumentList $Arguments -CacheHome (Join-Path $OutDir "cache/$CacheName") -TimeoutSec $TimeoutSec
+    if ($run.ExitCode -ne 0) { throw "The child pwsh ($File) exited with $($run.ExitCode): $($run.Errors) $($run.Output -join "`n")" }
+    $run.Output -join "`n"
 }
 
 function Get-RawPeers {
@@ -251,9 +221,18 @@ function Get-Stat {
 
 $Rows = [System.Collections.Generic.List[object]]::new()
 
+function Get-RowTitle {
+    # The title Scenarios.psd1 declares for a row id; a row that is not declared there, or named otherwise, is a bug.
+    param([string] $Id, [string] $Title)
+    $declared = @($Declared.Rows | Where-Object { $_.Id -eq $Id })
+    if ($declared.Count -ne 1) { throw "The row '$Id' is not declared in bench/Scenarios.psd1." }
+    if ($Title -and $Title -ne $declared[0].Title) { throw "The row '$Id' is titled '$($declared[0].Title)' in bench/Scenarios.psd1, not '$Title'." }
+    $declared[0].Title
+}
+
 function Add-Row {
     <#
-        One line of the table. -Better Higher: a rate (ratio = module/baseline); Lower: a time or a size (ratio =
+        One line of the table, titled as bench/Scenarios.psd1 declares its -Id. -Better Higher: a rate (ratio = module/baseline); Lower: a time or a size (ratio =
         baseline/module). -Target is a ratio to reach; -Limit, for memory and import time, an absolute ceiling on the
         module's figure; -Info, neither (shown for context).
     #>
@@ -262,6 +241,7 @@ function Add-Row {
         [double[]] $Module, [double[]] $Baseline, [string] $BaselineName,
         [double] $Target, [double] $Limit, [switch] $Info, [string] $Note
     )
+    $Scenario = Get-RowTitle $Id $Scenario
     $m = Get-Stat $Module
     $b = Get-Stat $Baseline
     $ratio = if ($Better -eq 'Higher') { $m.Median / $b.Median } else { $b.Median / $m.Median }
@@ -281,6 +261,8 @@ function Add-Row {
 
 function Add-ErrorRow {
     param([string] $Id, [string] $Scenario, [string] $Message)
+    # The declared title, whatever the caller passed: an error row must still line up with its row.
+    $Scenario = Get-RowTitle $Id
     $Rows.Add([pscustomobject]@{
         Id = $Id; Scenario = $Scenario; Unit = ''; Better = ''; BaselineName = ''; Module = $null; Baseline = $null
         Ratio = [double]::NaN; Target = ''; Met = 'error'; Note = $Message; Error = $Message
@@ -303,11 +285,10 @@ function Format-Cell($Stat, [string] $Unit) {
 
 #region scenarios
 
-. (Join-Path $PSScriptRoot 'Measure-Server.ps1')
-# Test-SocketConnection against nmap -sT, and probes of a port that drops SYNs.
-. (Join-Path $PSScriptRoot 'Measure-Probe.ps1')
-# Start-SocketRelay and Join-Socket against socat.
-. (Join-Path $PSScriptRoot 'Measure-Relay.ps1')
+# The scenarios that live in files of their own (Scenarios.psd1 names them): server, probe, relay.
+foreach ($file in @($Declared.Script | Select-Object -Unique | Where-Object { $_ -ne (Split-Path -Leaf $PSCommandPath) })) {
+    . (Join-Path $PSScriptRoot $file)
+}
 
 function Measure-BulkSocket {
     $total = [long] $Config.BulkBytes
@@ -352,30 +333,19 @@ function Measure-BulkSocket {
         $script:IperfError = $null
         $f = Invoke-Alternating $measure 'The bulk socket scenario'
         if ($script:IperfError) {
-            Add-ErrorRow 'bulk-socket-iperf3' 'Bulk socket path vs iperf3' "iperf3 failed: $script:IperfError"
+            Add-ErrorRow 'bulk-socket-iperf3' '' "iperf3 failed: $script:IperfError"
         } elseif ($iperf) {
-            Add-Row -Id 'bulk-socket-iperf3' -Scenario 'Bulk socket path vs iperf3' -Unit 'MiB/s' -Better Higher -Module $f.Module -Baseline $f.Iperf3 `
+            Add-Row -Id 'bulk-socket-iperf3' -Unit 'MiB/s' -Better Higher -Module $f.Module -Baseline $f.Iperf3 `
                 -BaselineName 'iperf3 -l 1M (C, two processes)' -Target 0.9
         } else {
-            Add-ErrorRow 'bulk-socket-iperf3' 'Bulk socket path vs iperf3' 'iperf3 is not installed (Debian package iperf3; build.ps1 -Task Bench installs it).'
+            Add-ErrorRow 'bulk-socket-iperf3' '' 'iperf3 is not installed (Debian package iperf3; build.ps1 -Task Bench installs it).'
         }
-        Add-Row -Id 'bulk-socket-raw' -Scenario 'Bulk socket path vs raw .NET' -Unit 'MiB/s' -Better Higher -Module $f.Module -Baseline $f.Raw `
+        Add-Row -Id 'bulk-socket-raw' -Unit 'MiB/s' -Better Higher -Module $f.Module -Baseline $f.Raw `
             -BaselineName 'raw .NET socket pair, 1 MiB buffers' -Info
     } finally {
         Close-Socket -Socket $listener
         $sender.Dispose()
     }
-}
-
-function Test-Listening([int] $Port) {
-    # True when something listens on 127.0.0.1:$Port (from /proc/net/tcp; without /proc, assume so after a pause).
-    if (-not (Test-Path -LiteralPath '/proc/net/tcp')) { Start-Sleep -Milliseconds 500; return $true }
-    $needle = '0100007F:{0:X4}' -f $Port
-    foreach ($line in [IO.File]::ReadLines('/proc/net/tcp')) {
-        $parts = $line.Trim() -split '\s+'
-        if ($parts.Count -gt 3 -and $parts[1] -eq $needle -and $parts[3] -eq '0A') { return $true }
-    }
-    $false
 }
 
 function Invoke-Iperf3 {
@@ -385,33 +355,19 @@ function Invoke-Iperf3 {
     $count = if ($Bytes % 1GB -eq 0) { '{0}G' -f ($Bytes / 1GB) } else { '{0}M' -f ($Bytes / 1MB) }
     for ($attempt = 1; $attempt -le 3; $attempt++) {
         $port = [SocketBench.Loopback]::FreePort()
-        $serverInfo = [System.Diagnostics.ProcessStartInfo]::new($Exe)
-        foreach ($a in '-s', '-1', '-p', $port, '-B', '127.0.0.1') { $serverInfo.ArgumentList.Add([string] $a) }
-        $serverInfo.UseShellExecute = $false
-        $serverInfo.RedirectStandardOutput = $true
-        $serverInfo.RedirectStandardError = $true
-        $server = [System.Diagnostics.Process]::Start($serverInfo)
+        $server = Start-TestProcess $Exe @('-s', '-1', '-p', $port, '-B', '127.0.0.1')
         $client = $null
         try {
-            $serverOut = $server.StandardOutput.ReadToEndAsync()
-            $serverErr = $server.StandardError.ReadToEndAsync()
             $ready = [System.Diagnostics.Stopwatch]::StartNew()
             while (-not (Test-Listening $port) -and -not $server.HasExited -and $ready.Elapsed.TotalSeconds -lt 10) { Start-Sleep -Milliseconds 20 }
             if ($server.HasExited) { continue }
-            $clientInfo = [System.Diagnostics.ProcessStartInfo]::new($Exe)
-            foreach ($a in '-c', '127.0.0.1', '-p', $port, '-n', $count, '-l', '1M', '-J') { $clientInfo.ArgumentList.Add([string] $a) }
-            $clientInfo.UseShellExecute = $false
-            $clientInfo.RedirectStandardOutput = $true
-            $clientInfo.RedirectStandardError = $true
-            $client = [System.Diagnostics.Process]::Start($clientInfo)
-            $out = $client.StandardOutput.ReadToEndAsync()
-            $err = $client.StandardError.ReadToEndAsync()
-            if (-not $client.WaitForExit($TimeoutMs)) { $client.Kill($true); throw "iperf3 -c was still running after $($Config.OperationTimeoutSec) s." }
+            $client = Start-TestProcess $Exe @('-c', '127.0.0.1', '-p', $port, '-n', $count, '-l', '1M', '-J')
+            if (-not $client.WaitForExit($TimeoutMs)) { throw "iperf3 -c was still running after $($Config.OperationTimeoutSec) s." }
             $client.WaitForExit()
-            $json = $out.Result | ConvertFrom-Json
+            $json = $client.StdOut | ConvertFrom-Json
             if ($json.PSObject.Properties['error']) {
                 if ($attempt -lt 3) { continue }
-                throw "iperf3 failed: $($json.error) $($err.Result)"
+                throw "iperf3 failed: $($json.error) $($client.StdErr)"
             }
             # The receiver's own figure: what it counted in its measured interval (a few MB that arrive after the end
             # of the test are not counted, so sum_received.bytes is slightly under -n; sum_sent is all of it).
@@ -422,9 +378,9 @@ function Invoke-Iperf3 {
             }
             return [double] $received.bytes / 1MB / [double] $received.seconds
         } finally {
-            if ($client) { $client.Dispose() }
-            if (-not $server.WaitForExit(5000)) { $server.Kill($true); $null = $server.WaitForExit(5000) }
-            $server.Dispose()
+            Stop-TestProcess $client
+            # The server ends by itself after its one test (-1); only one that does not is stopped, by its id.
+            if (-not $server.WaitForExit(5000)) { Stop-TestProcess $server } else { $server.Dispose() }
         }
     }
     throw 'iperf3 could not be started on a free port after 3 attempts.'
@@ -475,7 +431,7 @@ function Measure-BulkFile {
         $null = & $moduleRun $small $Config.BulkWarmup
         $null = & $rawRun $small $Config.BulkWarmup
         $f = Invoke-Alternating ([ordered]@{ Module = { & $moduleRun $source $total }; Raw = { & $rawRun $source $total } }) 'The bulk file scenario'
-        Add-Row -Id 'bulk-file' -Scenario 'Bulk file path vs raw .NET' -Unit 'MiB/s' -Better Higher -Module $f.Module -Baseline $f.Raw `
+        Add-Row -Id 'bulk-file' -Unit 'MiB/s' -Better Higher -Module $f.Module -Baseline $f.Raw `
             -BaselineName 'FileStream -> socket -> socket -> FileStream, 1 MiB' -Target 1.0
     } finally {
         Close-Socket -Socket $listener
@@ -552,9 +508,9 @@ function Measure-RoundTrip {
                 Pipeline = { & $pipelineRun $moduleSocket $request $n }
                 Raw = { & $rawLoop $rawSocket $request $n $limit }
             }) 'The round-trip scenario'
-        Add-Row -Id 'round-trip' -Scenario 'Round trip, 64 B: Invoke-SocketRequest' -Unit 'us' -Better Lower -Module $f.Pipeline -Baseline $f.Raw `
+        Add-Row -Id 'round-trip' -Unit 'us' -Better Lower -Module $f.Pipeline -Baseline $f.Raw `
             -BaselineName '$s.Send/$s.Receive in a PowerShell loop' -Target 0.5
-        Add-Row -Id 'round-trip-two-calls' -Scenario 'Round trip, 64 B: Send- + Receive-SocketData per exchange' -Unit 'us' -Better Lower -Module $f.Module -Baseline $f.Raw `
+        Add-Row -Id 'round-trip-two-calls' -Unit 'us' -Better Lower -Module $f.Module -Baseline $f.Raw `
             -BaselineName '$s.Send/$s.Receive in a PowerShell loop' -Info
     } finally {
         if ($moduleSocket) { Close-Socket -Socket $moduleSocket }
@@ -633,9 +589,9 @@ function Measure-Churn {
                 Pipeline = { & $pipelineRun $moduleListener $modulePort $n $limit }
                 Raw = { & $rawLoop $rawListener $rawPort $n $limit }
             }) 'The churn scenario'
-        Add-Row -Id 'churn' -Scenario 'Connection churn: pipelines of 250' -Unit 'conn/s' -Better Higher -Module $f.Pipeline -Baseline $f.Raw `
+        Add-Row -Id 'churn' -Unit 'conn/s' -Better Higher -Module $f.Pipeline -Baseline $f.Raw `
             -BaselineName 'Socket.Connect/Accept/Dispose from a PowerShell loop' -Target 0.5
-        Add-Row -Id 'churn-loop' -Scenario 'Connection churn: four cmdlet calls per cycle' -Unit 'conn/s' -Better Higher -Module $f.Module -Baseline $f.Raw `
+        Add-Row -Id 'churn-loop' -Unit 'conn/s' -Better Higher -Module $f.Module -Baseline $f.Raw `
             -BaselineName 'Socket.Connect/Accept/Dispose from a PowerShell loop' -Target 0.5
     } finally {
         Close-Socket -Socket $moduleListener
@@ -734,12 +690,12 @@ function Measure-Lines {
         $null = & $moduleReceive $small $warm -Batched
         $null = & $rawReceive $small $warm
         $send = Invoke-Alternating ([ordered]@{ Module = { & $moduleSend $file $n $length }; Raw = { & $rawSend $file $n $length } }) 'The line-sending scenario'
-        Add-Row -Id 'lines-send' -Scenario 'Lines, send side' -Unit 'lines/s' -Better Higher -Module $send.Module -Baseline $send.Raw `
+        Add-Row -Id 'lines-send' -Unit 'lines/s' -Better Higher -Module $send.Module -Baseline $send.Raw `
             -BaselineName 'Get-Content | ForEach-Object { $w.WriteLine($_) }' -Target 1.0
         $receive = Invoke-Alternating ([ordered]@{ Module = { & $moduleReceive $file $n }; Batched = { & $moduleReceive $file $n -Batched }; Raw = { & $rawReceive $file $n } }) 'The line-receiving scenario'
-        Add-Row -Id 'lines-receive' -Scenario 'Lines, receive side: -Line -ToEnd -ReadCount 0' -Unit 'lines/s' -Better Higher -Module $receive.Batched -Baseline $receive.Raw `
+        Add-Row -Id 'lines-receive' -Unit 'lines/s' -Better Higher -Module $receive.Batched -Baseline $receive.Raw `
             -BaselineName 'while (($l = $r.ReadLine()) -ne $null) { $l }' -Target 1.0
-        Add-Row -Id 'lines-receive-per-line' -Scenario 'Lines, receive side: -Line -ToEnd, one object per line' -Unit 'lines/s' -Better Higher -Module $receive.Module -Baseline $receive.Raw `
+        Add-Row -Id 'lines-receive-per-line' -Unit 'lines/s' -Better Higher -Module $receive.Module -Baseline $receive.Raw `
             -BaselineName 'while (($l = $r.ReadLine()) -ne $null) { $l }' -Info
     } finally {
         Remove-Item -LiteralPath $file, $small -Force -ErrorAction SilentlyContinue
@@ -760,7 +716,7 @@ function Measure-Memory {
         [double] $r.GrowthBytes / 1MB
     }
     $f = Invoke-Alternating ([ordered]@{ Module = { & $measureOne 'Module' }; Raw = { & $measureOne 'Raw' } }) 'The -OutFile memory scenario'
-    Add-Row -Id 'memory-outfile' -Scenario 'Memory: peak WS growth, -OutFile' -Unit 'MiB' -Better Lower -Module $f.Module -Baseline $f.Raw `
+    Add-Row -Id 'memory-outfile' -Unit 'MiB' -Better Lower -Module $f.Module -Baseline $f.Raw `
         -BaselineName 'raw .NET socket -> FileStream, 1 MiB buffer' -Limit 64 -Note "peak from $script:MemoryMethod"
 
     $count = $Config.IdleConnections
@@ -827,10 +783,10 @@ function Measure-Memory {
     $null = & $acceptedRun $true; $null = & $acceptedRun $false
     $null = & $connectedRun $true; $null = & $connectedRun $false
     $f = Invoke-Alternating ([ordered]@{ Module = { & $acceptedRun $true }; Raw = { & $acceptedRun $false } }) 'The idle-connection scenario'
-    Add-Row -Id 'memory-idle-accepted' -Scenario 'Memory: idle connection, accepted end' -Unit 'KiB' -Better Lower -Module $f.Module -Baseline $f.Raw `
+    Add-Row -Id 'memory-idle-accepted' -Unit 'KiB' -Better Lower -Module $f.Module -Baseline $f.Raw `
         -BaselineName 'Socket.Accept()' -Limit 16
     $f = Invoke-Alternating ([ordered]@{ Module = { & $connectedRun $true }; Raw = { & $connectedRun $false } }) 'The idle-connection scenario'
-    Add-Row -Id 'memory-idle-connected' -Scenario 'Memory: idle connection, connected end' -Unit 'KiB' -Better Lower -Module $f.Module -Baseline $f.Raw `
+    Add-Row -Id 'memory-idle-connected' -Unit 'KiB' -Better Lower -Module $f.Module -Baseline $f.Raw `
         -BaselineName 'Socket.Connect()' -Limit 16
 }
 
@@ -856,7 +812,7 @@ function Measure-Import {
     } finally {
         $Config.Runs = $saved
     }
-    Add-Row -Id 'import' -Scenario 'Import-Module time' -Unit 'ms' -Better Lower -Module $f.Module -Baseline $f.Empty `
+    Add-Row -Id 'import' -Unit 'ms' -Better Lower -Module $f.Module -Baseline $f.Empty `
         -BaselineName 'Import-Module of an empty manifest module' -Limit 100
 }
 
@@ -911,31 +867,20 @@ $environment = [ordered]@{
 }
 Write-Host "SocketCmdlets benchmark ($($Config.Mode)): $($environment.Processors) CPUs, $($environment.OS), PowerShell $($environment.PowerShell), .NET $($environment.DotNet), load $($environment.LoadBefore)"
 $total = [System.Diagnostics.Stopwatch]::StartNew()
-$scenarios = [ordered]@{
-    BulkSocket = @{ Run = { Measure-BulkSocket }; Ids = @(@('bulk-socket-iperf3', 'Bulk socket path vs iperf3'), @('bulk-socket-raw', 'Bulk socket path vs raw .NET')) }
-    BulkFile = @{ Run = { Measure-BulkFile }; Ids = @(, @('bulk-file', 'Bulk file path vs raw .NET')) }
-    RoundTrip = @{ Run = { Measure-RoundTrip }; Ids = @(@('round-trip', 'Round trip, 64 B: Invoke-SocketRequest'), @('round-trip-two-calls', 'Round trip, 64 B: Send- + Receive-SocketData per exchange')) }
-    Churn = @{ Run = { Measure-Churn }; Ids = @(@('churn', 'Connection churn: pipelines of 250'), @('churn-loop', 'Connection churn: four cmdlet calls per cycle')) }
-    Lines = @{ Run = { Measure-Lines }; Ids = @(@('lines-send', 'Lines, send side'), @('lines-receive', 'Lines, receive side: -Line -ToEnd -ReadCount 0'), @('lines-receive-per-line', 'Lines, receive side: -Line -ToEnd, one object per line')) }
-    Memory = @{ Run = { Measure-Memory }; Ids = @(@('memory-outfile', 'Memory: peak WS growth, -OutFile'), @('memory-idle-accepted', 'Memory: idle connection, accepted end'), @('memory-idle-connected', 'Memory: idle connection, connected end')) }
-    Import = @{ Run = { Measure-Import }; Ids = @(, @('import', 'Import-Module time')) }
-    Server = @{ Run = { Measure-Server }; Ids = @(@('server-vs-parallel', 'Server: echo connections, Start-SocketServer'), @('server-vs-raw', 'Server: echo connections, vs a raw accept loop'), @('server-idle-memory', 'Server: memory per idle connection (with its client)')) }
-    Probe = @{ Run = { Measure-Probe }; Ids = @(@('probe-scan', 'Port scan of 127.0.0.1: Test-SocketConnection vs nmap -sT'), @('probe-dropped', 'Dropped SYNs: probes at -TimeoutSec 0.5 vs (probes / throttle) x timeout')) }
-    Relay = @{ Run = { Measure-Relay }; Ids = @(@('relay-bulk', 'Relay: 1 GiB through Start-SocketRelay vs socat'), @('join-bulk', 'Relay: 1 GiB through Join-Socket vs socat'), @('relay-ceiling', 'Relay: Start-SocketRelay vs no forwarder (the ceiling)'), @('relay-latency', 'Relay: 64-byte round trip through Start-SocketRelay vs socat'), @('relay-memory', 'Relay: managed memory per connection (200 held), vs its two buffers')) }
-}
 $failed = $false
 try {
-    foreach ($name in $scenarios.Keys) {
+    foreach ($declared in $Declared) {
+        $name = $declared.Name
         if ($name -notin $Scenario) { continue }
         $clock = [System.Diagnostics.Stopwatch]::StartNew()
         try {
-            & $scenarios[$name].Run
+            & "Measure-$name"
         } catch {
             $failed = $true
             Write-Host "The $name scenario failed: $_" -ForegroundColor Red
             Write-Host $_.ScriptStackTrace
-            foreach ($id in $scenarios[$name].Ids) {
-                if (-not ($Rows | Where-Object Id -EQ $id[0])) { Add-ErrorRow $id[0] $id[1] "$_" }
+            foreach ($row in $declared.Rows) {
+                if (-not ($Rows | Where-Object Id -EQ $row.Id)) { Add-ErrorRow $row.Id $row.Title "$_" }
             }
         } finally {
             Get-Socket | Close-Socket

@@ -66,10 +66,10 @@ function Measure-Probe {
     }
     $f = Invoke-Alternating $measure 'Probe scan'
     if ($nmap) {
-        Add-Row -Id 'probe-scan' -Scenario 'Port scan of 127.0.0.1: Test-SocketConnection vs nmap -sT' -Unit 'ports/s' -Better Higher `
+        Add-Row -Id 'probe-scan' -Unit 'ports/s' -Better Higher `
             -Module $f.Module -Baseline $f.Nmap -BaselineName 'nmap -sT -n -Pn (C, connect scan)' -Target 1.0 -Note "ports 1-$last"
     } else {
-        Add-ErrorRow 'probe-scan' 'Port scan of 127.0.0.1: Test-SocketConnection vs nmap -sT' 'nmap is not installed (Debian package nmap; build.ps1 -Task Test installs it).'
+        Add-ErrorRow 'probe-scan' '' 'nmap is not installed (Debian package nmap; build.ps1 -Task Test installs it).'
     }
 
     $dropping = New-DroppingListener
@@ -91,7 +91,7 @@ function Measure-Probe {
             }) 'Probe dropped'
         $after = Get-OpenSocketCount
         if ($after -gt $before) { throw "Test-SocketConnection left $($after - $before) sockets open after the dropped probes." }
-        Add-Row -Id 'probe-dropped' -Scenario 'Dropped SYNs: probes at -TimeoutSec 0.5 vs (probes / throttle) x timeout' -Unit 's' -Better Lower `
+        Add-Row -Id 'probe-dropped' -Unit 's' -Better Lower `
             -Module $dropped.Module -Baseline @($dropped.Module | ForEach-Object { $ideal }) -BaselineName "the ideal $ideal s ($count probes, 100 at once)" `
             -Target (1 / 1.2) -Note "$count probes; sockets before $before, after $after"
     } finally {

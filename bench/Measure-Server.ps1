@@ -89,9 +89,9 @@ function Measure-Server {
                 Parallel = { & $drive $ports.Parallel $n }
                 Raw = { & $drive $ports.Raw $n }
             }) 'The server scenario'
-        Add-Row -Id 'server-vs-parallel' -Scenario 'Server: echo connections, Start-SocketServer' -Unit 'conn/s' -Better Higher -Module $f.Module -Baseline $f.Parallel `
+        Add-Row -Id 'server-vs-parallel' -Unit 'conn/s' -Better Higher -Module $f.Module -Baseline $f.Parallel `
             -BaselineName "Receive-SocketConnection -Continuous | ForEach-Object -Parallel, throttle $throttle" -Target 2.0
-        Add-Row -Id 'server-vs-raw' -Scenario 'Server: echo connections, vs a raw accept loop' -Unit 'conn/s' -Better Higher -Module $f.Module -Baseline $f.Raw `
+        Add-Row -Id 'server-vs-raw' -Unit 'conn/s' -Better Higher -Module $f.Module -Baseline $f.Raw `
             -BaselineName 'Socket.Accept/Receive/Send/Dispose loop in one runspace' -Info
         if ($job.Error.Count -gt 0) { throw "The server's handlers failed: $($job.Error[0])" }
     } finally {
@@ -138,6 +138,6 @@ function Measure-Server {
     }
     $null = & $idleRun $true; $null = & $idleRun $false
     $f = Invoke-Alternating ([ordered]@{ Module = { & $idleRun $true }; Raw = { & $idleRun $false } }) 'The idle server scenario'
-    Add-Row -Id 'server-idle-memory' -Scenario 'Server: memory per idle connection (with its client)' -Unit 'KiB' -Better Lower -Module $f.Module -Baseline $f.Raw `
+    Add-Row -Id 'server-idle-memory' -Unit 'KiB' -Better Lower -Module $f.Module -Baseline $f.Raw `
         -BaselineName 'Socket.Accept() holding as many, with their clients' -Info -Note "throttle $throttle"
 }

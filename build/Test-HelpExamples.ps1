@@ -33,6 +33,8 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $ModulePath = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
+# Child pwsh processes with their own start-up cache.
+Import-Module (Join-Path $PSScriptRoot '../tools/DevTools.psm1')
 $work = Join-Path ([System.IO.Path]::GetTempPath()) "help-examples-$PID"
 $null = New-Item -ItemType Directory -Force -Path $work
 
@@ -78,36 +80,29 @@ try {
             $script = Join-Path $work "$name.ps1"
             $prologue = "Import-Module '$($ModulePath.Replace("'", "''"))'"
             [System.IO.File]::WriteAllText($script, "$prologue`n$($example.Code)`n", [System.Text.UTF8Encoding]::new($false))
-            $out = Join-Path $work "$name.out"
-            $err = Join-Path $work "$name.err"
-            $cache = Join-Path $work "cache-$name"
-            $saved = $env:XDG_CACHE_HOME
-            $env:XDG_CACHE_HOME = $cache
-            try {
-                $process = Start-Process -FilePath 'dotnet' -ArgumentList 'pwsh', '-NoProfile', '-NonInteractive', '-File', $script `
-                    -RedirectStandardOutput $out -RedirectStandardError $err -NoNewWindow -PassThru
-            } finally {
-                $env:XDG_CACHE_HOME = $saved
-            }
             $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            $finished = $process.WaitForExit($TimeoutSec * 1000)
-            if (-not $finished) {
-                # Only the process this script started, and its children.
-                $process.Kill($true)
-                $process.WaitForExit()
+            $run = $null
+            $problem = $null
+            try {
+                $run = Invoke-ChildPwsh -ToolManifest -File $script -CacheHome (Join-Path $work "cache-$name") -TimeoutSec $TimeoutSec
+            } catch {
+                # Invoke-ChildPwsh stopped it (by its id, with its children).
+                $problem = "did not finish within $TimeoutSec s"
             }
-            $stderr = if (Test-Path $err) { (Get-Content -Raw $err) } else { '' }
-            $problem = if (-not $finished) { "did not finish within $TimeoutSec s" }
-            elseif ($process.ExitCode -ne 0) { "exited with code $($process.ExitCode)" }
-            elseif ($stderr -and $stderr.Trim()) { 'wrote to the error stream' }
+            $stdout = if ($run) { $run.Output } else { @() }
+            $stderr = if ($run) { $run.Errors } else { '' }
+            if (-not $problem) {
+                $problem = if ($run.ExitCode -ne 0) { "exited with code $($run.ExitCode)" }
+                elseif ($stderr -and $stderr.Trim()) { 'wrote to the error stream' }
+            }
             if ($problem) {
                 $failed++
                 Write-Host "FAIL $($file.BaseName) / $($example.Title): $problem ($([int]$clock.Elapsed.TotalSeconds) s)" -ForegroundColor Red
-                if (Test-Path $out) { Get-Content $out | ForEach-Object { "    out: $_" } | Write-Host }
+                $stdout | ForEach-Object { "    out: $_" } | Write-Host
                 if ($stderr) { $stderr -split "`n" | ForEach-Object { "    err: $_" } | Write-Host }
             } else {
                 Write-Host "ok   $($file.BaseName) / $($example.Title) ($([math]::Round($clock.Elapsed.TotalSeconds, 1)) s)"
-                if ($VerbosePreference -ne 'SilentlyContinue' -and (Test-Path $out)) { Get-Content $out | ForEach-Object { "    $_" } | Write-Host }
+                if ($VerbosePreference -ne 'SilentlyContinue') { $stdout | ForEach-Object { "    $_" } | Write-Host }
             }
         }
     }

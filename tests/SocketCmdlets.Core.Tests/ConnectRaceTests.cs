@@ -5,7 +5,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
-using SocketCmdlets.TestSupport;
 using Xunit;
 
 namespace SocketCmdlets.Core.Tests

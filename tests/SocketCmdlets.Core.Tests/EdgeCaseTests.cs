@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using SocketCmdlets.TestSupport;
 using Xunit;
 
 namespace SocketCmdlets.Core.Tests

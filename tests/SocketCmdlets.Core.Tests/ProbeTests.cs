@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Linq;
 using System.Net;
 using System.Threading;
-using SocketCmdlets.TestSupport;
 using Xunit;
 
 namespace SocketCmdlets.Core.Tests

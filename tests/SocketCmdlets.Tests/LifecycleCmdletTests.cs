@@ -4,7 +4,6 @@ using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
-using SocketCmdlets.TestSupport;
 using Xunit;
 
 namespace SocketCmdlets.Tests

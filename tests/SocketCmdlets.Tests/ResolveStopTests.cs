@@ -17,8 +17,6 @@ namespace SocketCmdlets.Tests
     /// </summary>
     public sealed class ResolveStopTests : IClassFixture<RunspaceFixture>, IDisposable
     {
-        private static readonly TimeSpan s_stopBound = TimeSpan.FromSeconds(10);
-
         private readonly RunspaceFixture _ps;
         private readonly Func<string, Task<IPAddress[]>> _previous;
         private int _lookups;
@@ -44,38 +42,9 @@ namespace SocketCmdlets.Tests
 
         private void StopDuringLookup(string script)
         {
-            _ps.Run("$Error.Clear()").NoErrors();
             int before = Volatile.Read(ref _lookups);
-            PowerShell ps = PowerShell.Create();
-            ps.Runspace = _ps.Runspace;
-            ps.AddScript(script);
-            IAsyncResult pending = ps.BeginInvoke();
-            bool stopped = false;
-            try
-            {
-                TestNet.WaitUntil(() => Volatile.Read(ref _lookups) > before || pending.IsCompleted, "the lookup starts");
-                Thread.Sleep(200);
-                Assert.False(pending.IsCompleted, "The call ended before it was stopped: " + Errors(ps));
-            }
-            finally
-            {
-                stopped = ps.BeginStop(null, null).AsyncWaitHandle.WaitOne(s_stopBound);
-                if (stopped)
-                {
-                    ps.Dispose();
-                }
-            }
-
-            Assert.True(stopped, "The call did not stop within " + s_stopBound + ".");
-            Assert.True(pending.AsyncWaitHandle.WaitOne(s_stopBound));
-            Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
-            Assert.True(ps.Streams.Error.Count == 0, "Errors: " + Errors(ps));
-            var errors = (ArrayList)_ps.Runspace.SessionStateProxy.GetVariable("Error");
-            Assert.True(errors.Count == 0, "$Error holds: " + string.Join(" | ", errors.Cast<object>()));
+            StopCheck.StopWhileBlocked(_ps, script, _ => Volatile.Read(ref _lookups) > before);
         }
-
-        private static string Errors(PowerShell ps) =>
-            string.Join(" | ", Enumerable.Range(0, ps.Streams.Error.Count).Select(i => ps.Streams.Error[i].FullyQualifiedErrorId + ": " + ps.Streams.Error[i]));
 
         [Fact]
         public void Ctrl_C_ends_Register_SocketBinding_during_a_lookup_and_the_socket_stays_Created()

@@ -3,7 +3,6 @@ using System.Collections;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
-using SocketCmdlets.TestSupport;
 using Xunit;
 
 namespace SocketCmdlets.Tests
@@ -11,65 +10,12 @@ namespace SocketCmdlets.Tests
     /// <summary>Ctrl+C: a blocked call stops within a generous bound and leaves no error behind.</summary>
     public sealed class StopTests : IClassFixture<RunspaceFixture>
     {
-        private static readonly TimeSpan s_stopBound = TimeSpan.FromSeconds(10);
-
         private readonly RunspaceFixture _ps;
 
         public StopTests(RunspaceFixture ps) => _ps = ps;
 
-        /// <summary>
-        /// Starts <paramref name="script"/>, waits (bounded) until <paramref name="blocked"/> says it waits, stops it and
-        /// checks it ended, stopped, with no error record in its streams or in $Error.
-        /// </summary>
-        private void StopWhileBlocked(string script, Func<PowerShell, bool> blocked, params (string Name, object Value)[] variables)
-        {
-            _ps.Run("$Error.Clear()").NoErrors();
-
-            // Not disposed by a using block: disposing a PowerShell whose pipeline will not stop waits forever, and a
-            // test must fail rather than hang.
-            PowerShell ps = PowerShell.Create();
-            ps.Runspace = _ps.Runspace;
-            foreach ((string name, object value) in variables)
-            {
-                _ps.Runspace.SessionStateProxy.SetVariable(name, value);
-            }
-
-            ps.AddScript(script);
-            IAsyncResult pending = ps.BeginInvoke();
-            bool stopped = false;
-            try
-            {
-                TestNet.WaitUntil(() => blocked(ps) || pending.IsCompleted, "the call waits");
-                Assert.False(pending.IsCompleted, "The call ended before it was stopped: " + Errors(ps));
-
-                // Still blocked a little later: it really waits.
-                Thread.Sleep(200);
-                Assert.False(pending.IsCompleted, "The call ended before it was stopped: " + Errors(ps));
-            }
-            finally
-            {
-                stopped = ps.BeginStop(null, null).AsyncWaitHandle.WaitOne(s_stopBound);
-                if (stopped)
-                {
-                    ps.Dispose();
-                }
-            }
-
-            Assert.True(stopped, "The call did not stop within " + s_stopBound + ".");
-            Assert.True(pending.AsyncWaitHandle.WaitOne(s_stopBound));
-            Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
-            Assert.True(ps.Streams.Error.Count == 0, "Errors: " + Errors(ps));
-
-            var errors = (ArrayList)_ps.Runspace.SessionStateProxy.GetVariable("Error");
-            Assert.True(errors.Count == 0, "$Error holds: " + string.Join(" | ", errors.Cast<object>()));
-        }
-
-        /// <summary>
-        /// The error stream as text. By index: enumerating a PSDataCollection of a running pipeline blocks until the
-        /// pipeline ends.
-        /// </summary>
-        private static string Errors(PowerShell ps) =>
-            string.Join(" | ", Enumerable.Range(0, ps.Streams.Error.Count).Select(i => ps.Streams.Error[i].FullyQualifiedErrorId + ": " + ps.Streams.Error[i]));
+        private void StopWhileBlocked(string script, Func<PowerShell, bool> blocked, params (string Name, object Value)[] variables) =>
+            StopCheck.StopWhileBlocked(_ps, script, blocked, variables);
 
         private static bool SaysItWaits(PowerShell ps) => ps.Streams.Verbose.Count > 0;
 

@@ -1,31 +1,7 @@
 BeforeDiscovery {
-    # Every row of the benchmark table (bench/Invoke-Benchmark.ps1).
-    $script:BenchRows = @(
-        'Bulk socket path vs iperf3'
-        'Bulk socket path vs raw .NET'
-        'Bulk file path vs raw .NET'
-        'Round trip, 64 B: Invoke-SocketRequest'
-        'Round trip, 64 B: Send- + Receive-SocketData per exchange'
-        'Connection churn: pipelines of 250'
-        'Connection churn: four cmdlet calls per cycle'
-        'Lines, send side'
-        'Lines, receive side: -Line -ToEnd -ReadCount 0'
-        'Lines, receive side: -Line -ToEnd, one object per line'
-        'Memory: peak WS growth, -OutFile'
-        'Memory: idle connection, accepted end'
-        'Memory: idle connection, connected end'
-        'Import-Module time'
-        'Port scan of 127.0.0.1: Test-SocketConnection vs nmap -sT'
-        'Dropped SYNs: probes at -TimeoutSec 0.5 vs (probes / throttle) x timeout'
-        'Server: echo connections, Start-SocketServer'
-        'Server: echo connections, vs a raw accept loop'
-        'Server: memory per idle connection (with its client)'
-        'Relay: 1 GiB through Start-SocketRelay vs socat'
-        'Relay: 1 GiB through Join-Socket vs socat'
-        'Relay: Start-SocketRelay vs no forwarder (the ceiling)'
-        'Relay: 64-byte round trip through Start-SocketRelay vs socat'
-        'Relay: managed memory per connection (200 held), vs its two buffers'
-    ) | ForEach-Object { @{ Row = $_ } }
+    # Every row of the benchmark table, as bench/Scenarios.psd1 declares them.
+    $declared = Import-PowerShellDataFile (Join-Path $PSScriptRoot '../../bench/Scenarios.psd1')
+    $script:BenchRows = @($declared.Scenarios.Rows | ForEach-Object { @{ Row = $_.Title } })
 }
 
 BeforeAll {
@@ -41,32 +17,19 @@ Describe 'Benchmark suite, quick mode' -Tag 'Bench' {
         $null = New-Item -ItemType Directory -Path $BenchOut
         $timeoutSec = 600
 
-        # A child pwsh like this one, with its own start-up cache (concurrent pwsh processes must not share one).
-        $exe = [Environment]::ProcessPath
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($exe)
-        if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+        # A child pwsh like this one, with its own start-up cache (tools/DevTools.psm1, imported by Common.ps1).
         $script = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../../bench/Invoke-Benchmark.ps1')).ProviderPath
-        foreach ($a in '-NoProfile', '-NonInteractive', '-File', $script, '-Quick', '-ModulePath', $ModulePath, '-OutDir', $BenchOut) { $psi.ArgumentList.Add($a) }
-        $psi.Environment['XDG_CACHE_HOME'] = Join-Path $BenchOut 'cache/suite'
-        $psi.UseShellExecute = $false
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $process = [System.Diagnostics.Process]::Start($psi)
+        $script:TimedOut = $false
         try {
-            $stdout = $process.StandardOutput.ReadToEndAsync()
-            $stderr = $process.StandardError.ReadToEndAsync()
-            $script:TimedOut = -not $process.WaitForExit($timeoutSec * 1000)
-            if ($TimedOut) {
-                # Only the process started here (and its children, such as iperf3) is stopped.
-                $process.Kill($true)
-                $null = $process.WaitForExit(10000)
-            } else {
-                $process.WaitForExit()
-            }
-            $script:ExitCode = if ($TimedOut) { -1 } else { $process.ExitCode }
-            $script:Output = $stdout.Result + "`n" + $stderr.Result
-        } finally {
-            $process.Dispose()
+            $run = Invoke-ChildPwsh -File $script -ArgumentList '-Quick', '-ModulePath', $ModulePath, '-OutDir', $BenchOut `
+                -CacheHome (Join-Path $BenchOut 'cache/suite') -TimeoutSec $timeoutSec
+            $script:ExitCode = $run.ExitCode
+            $script:Output = ($run.Output -join "`n") + "`n" + $run.Errors
+        } catch {
+            # Only the process started here (and its children, such as iperf3) was stopped.
+            $script:TimedOut = $true
+            $script:ExitCode = -1
+            $script:Output = "$_"
         }
 
         # The table rows: | Scenario | Module | Baseline | Ratio | Target | Met | Noise |

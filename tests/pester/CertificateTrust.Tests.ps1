@@ -4,7 +4,6 @@
 BeforeAll {
     Set-StrictMode -Version Latest
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    . (Join-Path $PSScriptRoot 'Processes.ps1')
     . (Join-Path $PSScriptRoot 'Certificates.ps1')
     Import-Module $env:SOCKETCMDLETS_MODULE_PATH
     $ProgressPreference = 'SilentlyContinue'
@@ -165,10 +164,10 @@ Describe 'Private trust' -Tag 'Tls', 'Certificate' {
 
         It 'trusts openssl s_server''s CA-issued leaf through the CA, and refuses it without' {
             if (Skip-WithoutOpenssl) { return }
-            $port = Get-FreeTcpPort
+            $port = Get-FreePort
             $p = Start-TestProcess openssl @('s_server', '-accept', "127.0.0.1:$port", '-cert', (Join-Path $Folder 'leaf.pem'), '-key', (Join-Path $Folder 'leaf.key'), '-quiet', '-rev', '-naccept', '2')
             $Started.Add($p)
-            Wait-TcpListening $port -Process $p
+            Wait-Listening $port -Process $p
             $c = Connect-Socket -ComputerName localhost -Port $port -UseTls -TrustedCertificate (Join-Path $Folder 'ca.pem') -TimeoutSec 10 -ErrorAction Stop
             $Opened.Add($c)
             $c.CertificateErrors | Should -BeNullOrEmpty

@@ -1,79 +1,8 @@
 <#
 .SYNOPSIS
-    Self-signed certificates for the TLS tests, made in memory with CertificateRequest and written as PFX and PEM files.
-    Dot-source this file in BeforeAll.
+    TLS test servers and pairs made with the module's cmdlets. Dot-source this file in BeforeAll, after Common.ps1;
+    the certificates themselves come from New-TestCertificate and Export-TestCertificate (tools/DevTools.psm1).
 #>
-
-function New-TestCertificate {
-    <#
-    .SYNOPSIS
-        A self-signed RSA certificate with its private key: CN=localhost with the names localhost and 127.0.0.1 by
-        default, usable for TLS servers and clients.
-    #>
-    [CmdletBinding()]
-    [OutputType([System.Security.Cryptography.X509Certificates.X509Certificate2])]
-    param(
-        [string] $Subject = 'CN=localhost',
-        [string[]] $DnsName = @('localhost'),
-        [string[]] $IPAddress = @('127.0.0.1'),
-        [DateTimeOffset] $NotBefore = [DateTimeOffset]::Now.AddMinutes(-10),
-        [DateTimeOffset] $NotAfter = [DateTimeOffset]::Now.AddDays(2)
-    )
-    $rsa = [System.Security.Cryptography.RSA]::Create(2048)
-    try {
-        $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new(
-            $Subject, $rsa, [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
-        if ($DnsName -or $IPAddress) {
-            $names = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
-            foreach ($n in $DnsName) { $names.AddDnsName($n) }
-            foreach ($a in $IPAddress) { $names.AddIpAddress([System.Net.IPAddress]::Parse($a)) }
-            $request.CertificateExtensions.Add($names.Build())
-        }
-        $usages = [System.Security.Cryptography.OidCollection]::new()
-        $null = $usages.Add([System.Security.Cryptography.Oid]::new('1.3.6.1.5.5.7.3.1'))   # server authentication
-        $null = $usages.Add([System.Security.Cryptography.Oid]::new('1.3.6.1.5.5.7.3.2'))   # client authentication
-        $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]::new($usages, $false))
-        $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new(
-            [System.Security.Cryptography.X509Certificates.X509KeyUsageFlags]'DigitalSignature, KeyEncipherment', $false))
-        $ephemeral = $request.CreateSelfSigned($NotBefore, $NotAfter)
-        # A PKCS#12 round trip gives a key that SslStream can use on every platform.
-        try {
-            [System.Security.Cryptography.X509Certificates.X509Certificate2]::new(
-                $ephemeral.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pkcs12, 'round-trip'), 'round-trip',
-                [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]::Exportable)
-        } finally {
-            $ephemeral.Dispose()
-        }
-    } finally {
-        $rsa.Dispose()
-    }
-}
-
-function Export-TestCertificate {
-    <#
-    .SYNOPSIS
-        Writes a certificate as <Name>.pfx (with -Password), <Name>.pem (certificate and key), <Name>.crt.pem
-        (certificate only) and <Name>.key.pem (key only) to -Folder; returns the paths.
-    #>
-    param(
-        [Parameter(Mandatory)] [System.Security.Cryptography.X509Certificates.X509Certificate2] $Certificate,
-        [Parameter(Mandatory)] [string] $Folder,
-        [Parameter(Mandatory)] [string] $Name,
-        [Parameter(Mandatory)] [string] $Password
-    )
-    $pfx = Join-Path $Folder "$Name.pfx"
-    [System.IO.File]::WriteAllBytes($pfx, $Certificate.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pkcs12, $Password))
-    $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($Certificate)
-    $certificatePem = $Certificate.ExportCertificatePem()
-    $keyPem = $key.ExportPkcs8PrivateKeyPem()
-    $both = Join-Path $Folder "$Name.pem"
-    $certificateOnly = Join-Path $Folder "$Name.crt.pem"
-    $keyOnly = Join-Path $Folder "$Name.key.pem"
-    [System.IO.File]::WriteAllText($both, $certificatePem + "`n" + $keyPem + "`n")
-    [System.IO.File]::WriteAllText($certificateOnly, $certificatePem + "`n")
-    [System.IO.File]::WriteAllText($keyOnly, $keyPem + "`n")
-    [pscustomobject]@{ Pfx = $pfx; Pem = $both; CertificatePem = $certificateOnly; KeyPem = $keyOnly; Password = $Password }
-}
 
 function Start-TlsTestServer {
     <#

@@ -2,46 +2,17 @@
 .SYNOPSIS
     Helpers shared by the SocketCmdlets Pester tests. Dot-source this file in BeforeAll, after importing the module.
 .DESCRIPTION
-    Every wait here is bounded and every address is loopback (127.0.0.1, ::1 or localhost).
+    Every wait here is bounded and every address is loopback (127.0.0.1, ::1 or localhost). The helpers that do not
+    need the module (Wait-Until, child pwsh processes, free ports, peer programs, test certificates) are in
+    tools/DevTools.psm1, imported here.
 #>
+
+Import-Module (Join-Path $PSScriptRoot '../../tools/DevTools.psm1')
 
 # The staged module, as Invoke-PesterSuite.ps1 sets it; test files import the module from here.
 $ModulePath = $env:SOCKETCMDLETS_MODULE_PATH
 if (-not $ModulePath) {
     throw 'SOCKETCMDLETS_MODULE_PATH is not set: run the tests through tests/pester/Invoke-PesterSuite.ps1 (or build.ps1 -Task Test).'
-}
-
-function Wait-Until {
-    <#
-    .SYNOPSIS
-        Polls a condition until it is true; throws (failing the test) when it is still false after -TimeoutSec.
-    .EXAMPLE
-        Wait-Until -TimeoutSec 10 { $ps.Streams.Verbose.Count -gt 0 }
-    #>
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory, Position = 0)]
-        [scriptblock] $Condition,
-
-        [ValidateRange(0.1, 600)]
-        [double] $TimeoutSec = 10,
-
-        [ValidateRange(1, 5000)]
-        [int] $IntervalMs = 25,
-
-        # Says what was awaited, for the failure message.
-        [string] $Because
-    )
-    # The condition sees the caller's variables (dynamic scope), so this function's own names are unusual.
-    $waitUntilClock = [System.Diagnostics.Stopwatch]::StartNew()
-    while ($true) {
-        if (& $Condition) { return }
-        if ($waitUntilClock.Elapsed.TotalSeconds -ge $TimeoutSec) {
-            $waitUntilWhat = if ($Because) { $Because } else { "{ $($Condition.ToString().Trim()) }" }
-            throw "Wait-Until: still waiting after $TimeoutSec s for $waitUntilWhat."
-        }
-        Start-Sleep -Milliseconds $IntervalMs
-    }
 }
 
 function Wait-SendStalled {
@@ -259,49 +230,6 @@ function Receive-AllBytes {
     , $stream.ToArray()
 }
 
-function Invoke-ChildPwsh {
-    <#
-    .SYNOPSIS
-        Runs a script file in a new pwsh process (from the repository's tool manifest) with its own start-up cache and
-        the given extra environment; returns its output lines and exit code. A process still running after
-        -TimeoutSec is stopped by its id and the call throws.
-    #>
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [string] $File,
-        [string[]] $ArgumentList = @(),
-        [hashtable] $Environment = @{},
-        [ValidateRange(1, 900)] [int] $TimeoutSec = 120
-    )
-    $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($a in @('pwsh', '-NoProfile', '-NonInteractive', '-File', $File) + $ArgumentList) { $info.ArgumentList.Add($a) }
-    $info.WorkingDirectory = $root
-    $info.RedirectStandardOutput = $true
-    $info.RedirectStandardError = $true
-    $info.UseShellExecute = $false
-    $info.Environment['XDG_CACHE_HOME'] = Join-Path ([IO.Path]::GetTempPath()) "socketcmdlets-child-cache-$PID-$([guid]::NewGuid().ToString('n'))"
-    foreach ($key in $Environment.Keys) { $info.Environment[$key] = [string]$Environment[$key] }
-    $process = [System.Diagnostics.Process]::Start($info)
-    try {
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEndAsync()
-        if (-not $process.WaitForExit($TimeoutSec * 1000)) {
-            Stop-Process -Id $process.Id -Force -ErrorAction SilentlyContinue
-            throw "The child pwsh running '$File' did not finish within $TimeoutSec s."
-        }
-        $process.WaitForExit()
-        [pscustomobject]@{
-            ExitCode = $process.ExitCode
-            Output   = @(($stdout.Result -split "\r?\n") | Where-Object { $_ -ne '' })
-            Errors   = $stderr.Result
-        }
-    } finally {
-        $process.Dispose()
-        Remove-Item -Recurse -Force $info.Environment['XDG_CACHE_HOME'] -ErrorAction SilentlyContinue
-    }
-}
-
 function Get-NetnsUnavailableReason {
     # Why a network namespace cannot be made here (for Set-ItResult -Skipped -Because), or $null when it can.
     if (-not $IsLinux) { return 'network namespaces are a Linux feature' }
@@ -331,7 +259,6 @@ function Invoke-NetnsPwsh {
     )
     $ns = "socketcmdlets-$PID-$([guid]::NewGuid().ToString('n').Substring(0, 8))"
     $etc = "/etc/netns/$ns"
-    $cache = Join-Path ([IO.Path]::GetTempPath()) "socketcmdlets-netns-cache-$ns"
     try {
         $output = & ip netns add $ns 2>&1
         if ($LASTEXITCODE -ne 0) { throw "ip netns add $ns failed: $output" }
@@ -339,32 +266,9 @@ function Invoke-NetnsPwsh {
         if ($LASTEXITCODE -ne 0) { throw "ip -n $ns link set lo up failed: $output" }
         $null = New-Item -ItemType Directory -Path $etc -Force
         [System.IO.File]::WriteAllText("$etc/hosts", $HostsText)
-        $info = [System.Diagnostics.ProcessStartInfo]::new('ip')
-        foreach ($a in @('netns', 'exec', $ns, 'dotnet', 'pwsh', '-NoProfile', '-NonInteractive', '-File', $File) + $ArgumentList) { $info.ArgumentList.Add($a) }
-        $info.WorkingDirectory = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-        $info.RedirectStandardOutput = $true
-        $info.RedirectStandardError = $true
-        $info.UseShellExecute = $false
-        $info.Environment['XDG_CACHE_HOME'] = $cache
-        $process = [System.Diagnostics.Process]::Start($info)
-        try {
-            $stdout = $process.StandardOutput.ReadToEndAsync()
-            $stderr = $process.StandardError.ReadToEndAsync()
-            if (-not $process.WaitForExit($TimeoutSec * 1000)) {
-                Stop-Process -Id $process.Id -Force -ErrorAction SilentlyContinue
-                throw "The child pwsh running '$File' in namespace $ns did not finish within $TimeoutSec s."
-            }
-            $process.WaitForExit()
-            [pscustomobject]@{
-                ExitCode = $process.ExitCode
-                Output   = @(($stdout.Result -split "\r?\n") | Where-Object { $_ -ne '' })
-                Errors   = $stderr.Result
-            }
-        } finally {
-            $process.Dispose()
-        }
+        Invoke-ChildPwsh -Namespace $ns -ToolManifest -File $File -ArgumentList $ArgumentList -TimeoutSec $TimeoutSec
     } finally {
         & ip netns del $ns 2>&1 | Out-Null
-        Remove-Item -LiteralPath $etc, $cache -Recurse -Force -ErrorAction SilentlyContinue
+        Remove-Item -LiteralPath $etc -Recurse -Force -ErrorAction SilentlyContinue
     }
 }

@@ -3,7 +3,6 @@
 BeforeAll {
     Set-StrictMode -Version Latest
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    . (Join-Path $PSScriptRoot 'Processes.ps1')
     Import-Module $env:SOCKETCMDLETS_MODULE_PATH
 }
 
@@ -117,7 +116,7 @@ Describe 'Taking only what has arrived' -Tag 'Console' {
 
 Describe 'Messages that survive scripts' -Tag 'Console' {
     It 'puts the helpful text in Exception.Message and keeps the system error as InnerException' {
-        $port = Get-FreeTcpPort
+        $port = Get-FreePort
         $caught = $null
         try { Connect-Socket -ComputerName 127.0.0.1 -Port $port -TimeoutSec 5 -ErrorAction Stop } catch { $caught = $_ }
         $caught.FullyQualifiedErrorId | Should -Be 'ConnectionRefused,SocketCmdlets.Commands.ConnectSocketCommand'

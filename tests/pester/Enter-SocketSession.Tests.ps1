@@ -8,7 +8,6 @@ BeforeDiscovery {
 BeforeAll {
     Set-StrictMode -Version Latest
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    . (Join-Path $PSScriptRoot 'Processes.ps1')
     Import-Module $env:SOCKETCMDLETS_MODULE_PATH
     $script:ErrorSuffix = ',SocketCmdlets.Commands.EnterSocketSessionCommand'
     $script:HasTmux = [bool](Get-Command tmux -CommandType Application -ErrorAction Ignore)
@@ -208,7 +207,7 @@ Describe 'Enter-SocketSession in a terminal (needs tmux)' -Tag 'EnterSocketSessi
     }
 
     It 'waits for one client with -ListenPort, like nc -l' {
-        $port = Get-FreeTcpPort
+        $port = Get-FreePort
         Invoke-InTerminal "Enter-SocketSession -ListenPort $port -ListenAddress Loopback -TimeoutSec 60 -Verbose"
         Wait-Screen "VERBOSE: Waiting for a client on 127\.0\.0\.1:$port"
         $script:Peer = Connect-Socket -ComputerName 127.0.0.1 -Port $port -TimeoutSec 10
@@ -218,16 +217,16 @@ Describe 'Enter-SocketSession in a terminal (needs tmux)' -Tag 'EnterSocketSessi
         Send-Key Enter
         $Peer | Receive-SocketData -Line -TimeoutSec 10 | Should -BeExactly 'from-listener'
         # The listener was closed once the client came.
-        Test-TcpListening $port | Should -BeFalse
+        Test-Listening $port | Should -BeFalse
     }
 
     It 'ends a wait for a client on Ctrl+C' {
-        $port = Get-FreeTcpPort
+        $port = Get-FreePort
         Invoke-InTerminal "`$Error.Clear(); Enter-SocketSession -ListenPort $port -ListenAddress Loopback -Verbose"
         Wait-Screen "VERBOSE: Waiting for a client on 127\.0\.0\.1:$port"
         Send-Key C-c
         Assert-ConsoleUsable
-        Test-TcpListening $port | Should -BeFalse
+        Test-Listening $port | Should -BeFalse
         Invoke-InTerminal "'errors=' + `$Error.Count"
         Wait-Screen '(?m)^errors=0'
     }

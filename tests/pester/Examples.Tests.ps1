@@ -3,7 +3,6 @@
 BeforeAll {
     Set-StrictMode -Version Latest
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    . (Join-Path $PSScriptRoot 'Processes.ps1')
     Import-Module $env:SOCKETCMDLETS_MODULE_PATH
     $script:Examples = (Resolve-Path (Join-Path $PSScriptRoot '../../examples')).ProviderPath
     $script:Folder = Join-Path ([System.IO.Path]::GetTempPath()) "sc-examples-$PID"
@@ -107,7 +106,7 @@ Describe 'examples/PortCheck.ps1' -Tag 'Examples' {
     BeforeAll {
         $listener = Start-SocketListen -Port 0 -Address Loopback
         $openPort = $listener.LocalEndPoint.Port
-        $closedPort = Get-FreeTcpPort
+        $closedPort = Get-FreePort
         $script:PortCheck = Invoke-Example -Name 'PortCheck.ps1' -Parameters @{ ComputerName = @('127.0.0.1'); Port = @($openPort, $closedPort); TimeoutSec = 5 }
     }
 
@@ -179,9 +178,9 @@ Describe 'examples/RedisPing.ps1' -Tag 'Examples' {
 
     It 'pings a redis-server and stores and reads back a binary value' {
         Assert-Tool redis-server redis-server
-        $port = Get-FreeTcpPort
+        $port = Get-FreePort
         $script:Redis = Start-TestProcess redis-server @('--port', "$port", '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', $Folder)
-        Wait-TcpListening $port -Process $Redis
+        Wait-Listening $port -Process $Redis
         $r = Invoke-Example -Name 'RedisPing.ps1' -Parameters @{ ComputerName = '127.0.0.1'; Port = $port }
         $r.Errors | Should -BeNullOrEmpty
         $r.Text | Should -Be @(

@@ -4,7 +4,6 @@
 BeforeAll {
     Set-StrictMode -Version Latest
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    . (Join-Path $PSScriptRoot 'Processes.ps1')
     . (Join-Path $PSScriptRoot 'Certificates.ps1')
     Import-Module $env:SOCKETCMDLETS_MODULE_PATH
     $ProgressPreference = 'SilentlyContinue'
@@ -66,9 +65,9 @@ Describe 'Interop with socat and nc' -Tag 'Interop' {
 
     It 'talks to socat as a server (EXEC:cat echoes every line)' {
         Assert-Tool socat socat
-        $port = Get-FreeTcpPort
+        $port = Get-FreePort
         $socat = Start-Peer socat @("TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr", 'EXEC:cat')
-        Wait-TcpListening $port -Process $socat
+        Wait-Listening $port -Process $socat
         $c = Connect-Socket -ComputerName 127.0.0.1 -Port $port -TimeoutSec 10
         'first line', 'second line' | Send-SocketData -Socket $c -AppendNewLine
         $c | Close-Socket -Direction Send
@@ -77,9 +76,9 @@ Describe 'Interop with socat and nc' -Tag 'Interop' {
 
     It 'talks to socat as a server that transforms (SYSTEM:tr a-z A-Z)' {
         Assert-Tool socat socat
-        $port = Get-FreeTcpPort
+        $port = Get-FreePort
         $socat = Start-Peer socat @("TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr", 'SYSTEM:tr a-z A-Z')
-        Wait-TcpListening $port -Process $socat
+        Wait-Listening $port -Process $socat
         $c = Connect-Socket -ComputerName 127.0.0.1 -Port $port -TimeoutSec 10
         'make me loud' | Send-SocketData -Socket $c -AppendNewLine
         $c | Close-Socket -Direction Send
@@ -103,9 +102,9 @@ Describe 'Interop with socat and nc' -Tag 'Interop' {
 
     It 'talks to nc as a server (nc -l 127.0.0.1 port), both ways' {
         Assert-Tool nc netcat-openbsd
-        $port = Get-FreeTcpPort
+        $port = Get-FreePort
         $nc = Start-Peer nc @('-N', '-l', '127.0.0.1', "$port") -RedirectInput
-        Wait-TcpListening $port -Process $nc
+        Wait-Listening $port -Process $nc
         # nc sends its input once a client is there, then (-N) shuts down its side; it ends when this side does.
         $nc.StandardInput.Write("from nc to PowerShell`n")
         $nc.StandardInput.Close()
@@ -134,11 +133,11 @@ Describe 'Interop with socat and nc' -Tag 'Interop' {
 
     It 'sends binary data through nc unchanged (nc as a server writing what it gets)' {
         Assert-Tool nc netcat-openbsd
-        $port = Get-FreeTcpPort
+        $port = Get-FreePort
         $out = Join-Path $Folder 'nc-binary.bin'
         # nc's stdout goes to a file through sh, so no text decoding touches the bytes.
         $nc = Start-Peer sh @('-c', "exec nc -l 127.0.0.1 $port > '$out' < /dev/null")
-        Wait-TcpListening $port -Process $nc
+        Wait-Listening $port -Process $nc
         $bytes = New-RandomBytes 300000
         $c = Connect-Socket -ComputerName 127.0.0.1 -Port $port -TimeoutSec 10
         , $bytes | Send-SocketData -Socket $c
@@ -200,10 +199,8 @@ print("echoed", total)
 Describe 'Interop with curl' -Tag 'Interop' {
     BeforeAll {
         $script:PortFile = Join-Path $Folder 'http.port'
-        $pwsh = Get-PwshCommand
-        $arguments = $pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'examples/HttpResponder.ps1'),
-            '-Port', '0', '-Count', '2', '-PortFile', $PortFile, '-ModulePath', $ModulePath)
-        $script:Responder = Start-TestProcess $pwsh.FilePath $arguments -Environment @{ XDG_CACHE_HOME = (Join-Path $Folder 'xdg-cache') }
+        $script:Responder = Start-ChildPwsh -File (Join-Path $Root 'examples/HttpResponder.ps1') -CacheHome (Join-Path $Folder 'xdg-cache') `
+            -ArgumentList '-Port', '0', '-Count', '2', '-PortFile', $PortFile, '-ModulePath', $ModulePath
         Wait-Until -TimeoutSec 30 -Because 'examples/HttpResponder.ps1 to write its port' {
             ((Test-Path -LiteralPath $PortFile) -and (Get-Content -LiteralPath $PortFile -Raw) -match '^\d+\s*$') -or $Responder.HasExited
         }
@@ -253,9 +250,9 @@ Describe 'Interop with curl' -Tag 'Interop' {
 Describe 'Interop with redis-server' -Tag 'Interop' {
     BeforeEach {
         Assert-Tool redis-server redis-server
-        $port = Get-FreeTcpPort
+        $port = Get-FreePort
         $redis = Start-Peer redis-server @('--port', "$port", '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', $Folder)
-        Wait-TcpListening $port -Process $redis
+        Wait-Listening $port -Process $redis
         $socket = Connect-Socket -ComputerName 127.0.0.1 -Port $port -TimeoutSec 10
     }
 
@@ -297,9 +294,9 @@ Describe 'Interop with openssl' -Tag 'Interop' {
 
     It 'talks TLS to openssl s_server with Connect-Socket -UseTls -SkipCertificateCheck' {
         Assert-Tool openssl openssl
-        $port = Get-FreeTcpPort
+        $port = Get-FreePort
         $server = Start-Peer openssl @('s_server', '-accept', "127.0.0.1:$port", '-cert', $CertificateFiles.CertificatePem, '-key', $CertificateFiles.KeyPem, '-quiet', '-rev', '-naccept', '1')
-        Wait-TcpListening $port -Process $server
+        Wait-Listening $port -Process $server
         $c = Connect-Socket -ComputerName localhost -Port $port -UseTls -SkipCertificateCheck -TimeoutSec 10
         $c.IsEncrypted | Should -BeTrue
         $c.RemoteCertificate.Thumbprint | Should -Be $Certificate.Thumbprint
@@ -310,9 +307,9 @@ Describe 'Interop with openssl' -Tag 'Interop' {
 
     It 'refuses openssl s_server''s self-signed certificate without -SkipCertificateCheck (CertificateValidationFailed)' {
         Assert-Tool openssl openssl
-        $port = Get-FreeTcpPort
+        $port = Get-FreePort
         $server = Start-Peer openssl @('s_server', '-accept', "127.0.0.1:$port", '-cert', $CertificateFiles.CertificatePem, '-key', $CertificateFiles.KeyPem, '-quiet', '-rev', '-naccept', '1')
-        Wait-TcpListening $port -Process $server
+        Wait-Listening $port -Process $server
         $before = @(Get-Socket).Count
         $err = { Connect-Socket -ComputerName localhost -Port $port -UseTls -TimeoutSec 10 -ErrorAction Stop } |
             Should -Throw -ErrorId 'CertificateValidationFailed,SocketCmdlets.Commands.ConnectSocketCommand' -PassThru

@@ -597,17 +597,16 @@ Describe 'Invoke-SocketRequest over IPv6' -Tag 'InvokeSocketRequest' {
 
 Describe 'Invoke-SocketRequest -ReplyUntil against redis-server' -Tag 'InvokeSocketRequest', 'Interop' {
     BeforeAll {
-        . (Join-Path $PSScriptRoot 'Processes.ps1')
     }
 
     It 'pairs bulk-string replies with their requests' -Skip:(-not (Get-Command redis-server -CommandType Application -ErrorAction Ignore)) {
         # Skipped where redis-server (Debian package redis-server) is not installed; build.ps1 installs it.
         $folder = Join-Path ([System.IO.Path]::GetTempPath()) "sc-isr-redis-$PID"
         $null = New-Item -ItemType Directory -Force -Path $folder
-        $port = Get-FreeTcpPort
+        $port = Get-FreePort
         $redis = Start-TestProcess redis-server @('--port', "$port", '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', $folder)
         try {
-            Wait-TcpListening $port -Process $redis
+            Wait-Listening $port -Process $redis
             $socket = Connect-Socket -ComputerName 127.0.0.1 -Port $port -TimeoutSec 10
             $bulkDone = { param($lines) $lines[0] -notmatch '^\$\d' -or $lines.Count -eq 2 }
             $replies = @('SET socketcmdlets:isr hello', 'GET socketcmdlets:isr', 'GET socketcmdlets:missing', 'PING' |

@@ -4,7 +4,6 @@
 BeforeAll {
     Set-StrictMode -Version Latest
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    . (Join-Path $PSScriptRoot 'Processes.ps1')
     . (Join-Path $PSScriptRoot 'Certificates.ps1')
     Import-Module $env:SOCKETCMDLETS_MODULE_PATH
     $ProgressPreference = 'SilentlyContinue'
@@ -219,10 +218,10 @@ Describe 'New-SocketCertificate' -Tag 'Tls', 'Certificate' {
             $pem = Join-Path $Folder 'sserver.pem'
             $key = Join-Path $Folder 'sserver.key'
             $c = New-SocketCertificate -Path $pem -KeyPath $key
-            $port = Get-FreeTcpPort
+            $port = Get-FreePort
             $p = Start-TestProcess openssl @('s_server', '-accept', "127.0.0.1:$port", '-cert', $pem, '-key', $key, '-quiet', '-rev', '-naccept', '1')
             $Started.Add($p)
-            Wait-TcpListening $port -Process $p
+            Wait-Listening $port -Process $p
             $client = Connect-Socket -ComputerName localhost -Port $port -UseTls -TrustedCertificate $pem -TimeoutSec 10 -ErrorAction Stop
             $Opened.Add($client)
             $client.CertificateErrors | Should -BeNullOrEmpty

@@ -1,7 +1,7 @@
 <#
 .SYNOPSIS
-    Helpers shared by the Start-SocketRelay test files: a test certificate, relays stopped after each test, peer
-    processes stopped by their id, and one python3 echo server. Dot-source in BeforeAll, after Common.ps1 and
+    Helpers shared by the Start-SocketRelay test files: a test certificate, relays stopped after each test and one
+    python3 echo server (peer programs, free ports and Test-Listening come from tools/DevTools.psm1). Dot-source in BeforeAll, after Common.ps1 and
     Certificates.ps1 and the module import; call Stop-RelayTestPeers in AfterAll.
 #>
 $script:ServerCert = New-TestCertificate
@@ -46,37 +46,6 @@ function New-SocketPath {
     Join-Path ([System.IO.Path]::GetTempPath()) "sc-relay-$PID-$Serial.sock"
 }
 
-function Get-FreePort {
-    $probe = [System.Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
-    try { $probe.Bind([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0)); $probe.LocalEndPoint.Port } finally { $probe.Dispose() }
-}
-
-function Start-Peer {
-    # Starts a program with redirected standard streams; stop it with Stop-Peer (by its id).
-    param([string] $FilePath, [string[]] $ArgumentList)
-    $info = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
-    foreach ($a in $ArgumentList) { $info.ArgumentList.Add($a) }
-    $info.RedirectStandardInput = $true
-    $info.RedirectStandardOutput = $true
-    $info.RedirectStandardError = $true
-    $info.UseShellExecute = $false
-    [System.Diagnostics.Process]::Start($info)
-}
-
-function Stop-Peer {
-    param($Process)
-    if ($null -eq $Process) { return }
-    try { $Process.StandardInput.Close() } catch { }
-    if (-not $Process.WaitForExit(5000)) { Stop-Process -Id $Process.Id -Force -ErrorAction SilentlyContinue; $null = $Process.WaitForExit(5000) }
-    $Process.Dispose()
-}
-
-function Test-Listening {
-    # True when a TCP listener is on the port (asked of the system, so a peer that accepts once is not used up).
-    param([int] $Port)
-    @([System.Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties().GetActiveTcpListeners() | Where-Object Port -EQ $Port).Count -gt 0
-}
-
 function Get-DescriptorTarget {
     # What this process's descriptors point at (Linux), for a message that says which ones were left open.
     if (-not (Test-Path /proc/self/fd)) { return @() }
@@ -92,14 +61,14 @@ function Get-RelayThread {
 
 # One python echo server for the tests that need a target that answers.
 if ($Python) {
-    $script:Echo = Start-Peer -FilePath $Python.Source -ArgumentList $Peers, 'echo-server'
+    $script:Echo = Start-TestProcess $Python.Source @($Peers, 'echo-server') -RedirectInput -KeepStreams
     $script:EchoPort = [int]$Echo.StandardOutput.ReadLine()
 }
 
 function Stop-RelayTestPeers {
     # Stops what this file started: the relays left, the echo server (by its id), the temporary folder.
     foreach ($job in $Relays) { $job | Stop-Job; $job | Remove-Job -Force -ErrorAction SilentlyContinue }
-    if ($Python) { Stop-Peer $Echo }
+    if ($Python) { Stop-TestProcess $Echo -GraceSec 5 }
     Remove-Item -LiteralPath $Folder -Recurse -Force -ErrorAction Ignore
 }
 

@@ -5,7 +5,6 @@ BeforeAll {
     Set-StrictMode -Version Latest
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'Certificates.ps1')
-    . (Join-Path $PSScriptRoot 'Processes.ps1')
     Import-Module $env:SOCKETCMDLETS_MODULE_PATH
     $ProgressPreference = 'SilentlyContinue'
     $script:Folder = Join-Path ([System.IO.Path]::GetTempPath()) "sc-reliability-$PID"

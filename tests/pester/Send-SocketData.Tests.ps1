@@ -1,7 +1,6 @@
 BeforeAll {
     Set-StrictMode -Version Latest
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    . (Join-Path $PSScriptRoot 'Processes.ps1')
     Import-Module $env:SOCKETCMDLETS_MODULE_PATH
 
     function Get-SentBytes {
@@ -44,7 +43,7 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
         It 'sends -Data to each socket piped in' {
             $second = Connect-Socket -ComputerName 127.0.0.1 -Port $pair.Port -TimeoutSec 5
             $secondPeer = $pair.Server | Receive-SocketConnection -TimeoutSec 5
-            $client, $second | Send-SocketData -Data 'hi'
+            $client, $second | Send-SocketData -Data 'hi' | Should -BeNullOrEmpty
             $pair.Peer | Receive-SocketData -ByteCount 2 -TimeoutSec 5 | Should -BeExactly 'hi'
             $secondPeer | Receive-SocketData -ByteCount 2 -TimeoutSec 5 | Should -BeExactly 'hi'
         }
@@ -57,6 +56,7 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
         It 'sends strings verbatim, one after the other, with nothing added' {
             'one', 'two', 'three' | Send-SocketData -Socket $client
             ConvertTo-Hex (Get-SentBytes $pair) | Should -Be (ConvertTo-Hex ([System.Text.Encoding]::ASCII.GetBytes('onetwothree')))
+            $client.BytesSent | Should -Be 11
         }
 
         It 'sends UTF-8 by default, without a byte-order mark' {
@@ -66,7 +66,10 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
 
         It 'sends other objects as their text' {
             42, 1.5 | Send-SocketData -Socket $client
-            [System.Text.Encoding]::ASCII.GetString((Get-SentBytes $pair)) | Should -BeExactly '421.5'
+            # A collection given as -Data goes item by item; a [char] is its text; $null sends nothing.
+            Send-SocketData -Socket $client -Data @('x', 1, [char]'y')
+            $null | Send-SocketData -Socket $client
+            [System.Text.Encoding]::ASCII.GetString((Get-SentBytes $pair)) | Should -BeExactly '421.5x1y'
         }
 
         It 'sends nothing for an empty string' {
@@ -116,6 +119,17 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
             ConvertTo-Hex (Get-SentBytes $pair) | Should -Be '61 00 0A 00'
         }
 
+        It 'rejects <Arguments> by parameter binding and sends nothing' -ForEach @(
+            @{ Arguments = '-TimeoutSec -1'; Parameters = @{ TimeoutSec = -1 } }
+            @{ Arguments = "-NewLine ''"; Parameters = @{ NewLine = '' } }
+            @{ Arguments = "-Path ''"; Parameters = @{ Path = '' } }
+            @{ Arguments = '-Encoding nope'; Parameters = @{ Encoding = 'nope' } }
+        ) {
+            $err = { Send-SocketData -Socket $client -Data 'x' @Parameters -ErrorAction Stop } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'ParameterArgument*,SocketCmdlets.Commands.SendSocketDataCommand'
+            $client.BytesSent | Should -Be 0
+        }
+
         It 'rejects an empty -NewLine' {
             { 'a' | Send-SocketData -Socket $client -AppendNewLine -NewLine '' -ErrorAction Stop } |
                 Should -Throw -ErrorId 'ParameterArgumentValidationError,SocketCmdlets.Commands.SendSocketDataCommand'
@@ -134,20 +148,30 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
             ConvertTo-Hex (Get-SentBytes $pair) | Should -Be 'DE AD BE EF'
         }
 
+        It 'sends every byte value as it is, given as -Data and piped whole, one after the other' {
+            $all = [byte[]](0..255)
+            Send-SocketData -Socket $client -Data $all
+            , $all | Send-SocketData -Socket $client
+            ConvertTo-Hex (Get-SentBytes $pair) | Should -Be (ConvertTo-Hex ([byte[]]($all + $all)))
+        }
+
         It 'gathers single bytes from the pipeline into one send, in order' {
-            $records = [byte[]](1..200) | Send-SocketData -Socket $client -Verbose 4>&1
-            # One send of 200 bytes, not 200 sends of one.
-            @($records | Get-VerboseMessage | Where-Object { $_ -match '^Sent \d+ bytes' }) | Should -Be "Sent 200 bytes to 127.0.0.1:$($pair.Port) (socket $($client.Id))."
+            $bytes = [byte[]](0..999 | ForEach-Object { ($_ * 7) % 256 })
+            $records = $bytes | Send-SocketData -Socket $client -Verbose 4>&1
+            # One send of 1000 bytes, not 1000 sends of one.
+            @($records | Get-VerboseMessage | Where-Object { $_ -match '^Sent \d+ bytes' }) | Should -Be "Sent 1000 bytes to 127.0.0.1:$($pair.Port) (socket $($client.Id))."
             # (What arrives first may leave before the rest is gathered: the bytes are read whole.)
-            $received = $pair.Peer | Receive-SocketData -AsByteStream -ByteCount 200 -TimeoutSec 5
+            $received = $pair.Peer | Receive-SocketData -AsByteStream -ByteCount 1000 -TimeoutSec 5
             $received.GetType() | Should -Be ([byte[]])
-            $received.Length | Should -Be 200
-            ConvertTo-Hex $received | Should -Be (ConvertTo-Hex ([byte[]](1..200)))
+            $received.Length | Should -Be 1000
+            ConvertTo-Hex $received | Should -Be (ConvertTo-Hex $bytes)
         }
 
         It 'sends each input at once with -Unbuffered' {
             $records = 'a', 'b', 'c' | Send-SocketData -Socket $client -Unbuffered -Verbose 4>&1
-            @($records | Get-VerboseMessage | Where-Object { $_ -match '^Sent \d+ bytes' }) | Should -HaveCount 3
+            $sent = @($records | Get-VerboseMessage | Where-Object { $_ -match '^Sent \d+ bytes' })
+            $sent | Should -HaveCount 3
+            $sent | ForEach-Object { $_ | Should -Match '^Sent 1 bytes' }
             ConvertTo-Hex (Get-SentBytes $pair) | Should -Be '61 62 63'
         }
 
@@ -165,6 +189,27 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
             [System.IO.File]::WriteAllBytes($file, (New-RandomBytes 70000))
             Send-SocketData -Socket $client -Path $file
             Get-Sha256 (Get-SentBytes $pair) | Should -Be (Get-FileHash -LiteralPath $file -Algorithm SHA256).Hash
+        }
+
+        It 'streams a 3 MiB file and shows a progress bar about it, completed at the end' {
+            $file = Join-Path $TempFolder 'progress.bin'
+            [System.IO.File]::WriteAllBytes($file, (New-RandomBytes (3MB + 3)))
+            # Progress records cannot be redirected: a second PowerShell collects them in its Streams.Progress.
+            $job = Start-SecondPowerShell -ArgumentList $client, $file { param($s, $f) Send-SocketData -Socket $s -Path $f -Verbose }
+            try {
+                # Read while it sends: 3 MiB is more than the socket buffers hold.
+                $stream = [System.IO.MemoryStream]::new()
+                foreach ($chunk in @($pair.Peer | Receive-SocketData -AsByteStream -ByteCount (3MB + 3) -TimeoutSec 30)) { $stream.Write($chunk, 0, $chunk.Length) }
+                $null = Wait-SecondPowerShell $job -TimeoutSec 30
+                Get-Sha256 $stream.ToArray() | Should -Be (Get-FileHash -LiteralPath $file -Algorithm SHA256).Hash
+                @($job.PowerShell.Streams.Verbose | Where-Object { $_.Message -match "Sent $(3MB + 3) bytes" -and $_.Message -match 'progress\.bin' }) | Should -HaveCount 1
+                $progress = @($job.PowerShell.Streams.Progress)
+                $progress | Should -Not -BeNullOrEmpty
+                $progress | ForEach-Object { $_.Activity | Should -Match 'progress\.bin' }
+                $progress[-1].RecordType | Should -Be 'Completed'
+            } finally {
+                Remove-SecondPowerShell $job
+            }
         }
 
         It 'streams a file to a socket piped in' {
@@ -187,14 +232,17 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
             $err = { Send-SocketData -Socket $unconnected -Path $missing -ErrorAction Stop } |
                 Should -Throw -ErrorId 'FileNotFound,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $err.TargetObject | Should -Be $missing
             $err.ToString() | Should -Match 'missing\.bin'
+            $unconnected.BytesSent | Should -Be 0
         }
 
         It 'rejects -Path with -Data as ConflictingParameters' {
             $file = Join-Path $TempFolder 'conflict.txt'
             Set-Content -LiteralPath $file -Value 'x'
-            { Send-SocketData -Socket $client -Data 'x' -Path $file -ErrorAction Stop } |
-                Should -Throw -ErrorId 'ConflictingParameters,SocketCmdlets.Commands.SendSocketDataCommand'
+            $err = { Send-SocketData -Socket $client -Data 'x' -Path $file -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ConflictingParameters,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
             $client.BytesSent | Should -Be 0
         }
     }
@@ -374,6 +422,13 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
             $pair.Peer | Receive-SocketData -ByteCount 5 -TimeoutSec 5 | Should -BeExactly 'by id'
         }
 
+        It 'sends every piped string to the socket with that -Id and emits it once with -PassThru' {
+            $out = @('x', 'y' | Send-SocketData -Id $client.Id -PassThru)
+            $out.Count | Should -Be 1
+            [object]::ReferenceEquals($out[0], $client) | Should -BeTrue
+            [System.Text.Encoding]::UTF8.GetString((Get-SentBytes $pair)) | Should -BeExactly 'xy'
+        }
+
         It 'sends -Data to the socket with that -Id' {
             Send-SocketData -Id $client.Id -Data 'by id'
             $pair.Peer | Receive-SocketData -ByteCount 5 -TimeoutSec 5 | Should -BeExactly 'by id'
@@ -387,14 +442,18 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
         }
 
         It 'refuses with SocketOrDataRequired when neither -Socket nor -Data is named' {
-            { 'x' | Send-SocketData -ErrorAction Stop } | Should -Throw -ErrorId 'SocketOrDataRequired,SocketCmdlets.Commands.SendSocketDataCommand'
+            $err = { 'x' | Send-SocketData -ErrorAction Stop } | Should -Throw -ErrorId 'SocketOrDataRequired,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
             { $client | Send-SocketData -ErrorAction Stop } | Should -Throw -ErrorId 'SocketOrDataRequired,SocketCmdlets.Commands.SendSocketDataCommand'
             $client.BytesSent | Should -Be 0
         }
 
         It 'reports DataIsSocket when sockets are piped in as data' {
             $other = New-Socket
-            { $other | Send-SocketData -Socket $client -ErrorAction Stop } | Should -Throw -ErrorId 'DataIsSocket,SocketCmdlets.Commands.SendSocketDataCommand'
+            $err = { $other | Send-SocketData -Socket $client -ErrorAction Stop } | Should -Throw -ErrorId 'DataIsSocket,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            { $client | Send-SocketData -Socket $client -ErrorAction Stop } | Should -Throw -ErrorId 'DataIsSocket,SocketCmdlets.Commands.SendSocketDataCommand'
+            $client.BytesSent | Should -Be 0
         }
 
         It 'emits the socket once with -PassThru when data is piped' {
@@ -408,6 +467,15 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
             $out = @($client | Send-SocketData -Data 'a' -PassThru)
             $out.Count | Should -Be 1
             [object]::ReferenceEquals($out[0], $client) | Should -BeTrue
+            [System.Text.Encoding]::UTF8.GetString((Get-SentBytes $pair)) | Should -BeExactly 'a'
+        }
+
+        It 'emits every piped socket with -PassThru, in order' {
+            $second = Connect-Socket -ComputerName 127.0.0.1 -Port $pair.Port -TimeoutSec 5
+            $out = @($client, $second | Send-SocketData -Data 'c' -PassThru)
+            $out.Count | Should -Be 2
+            [object]::ReferenceEquals($out[0], $client) | Should -BeTrue
+            [object]::ReferenceEquals($out[1], $second) | Should -BeTrue
         }
 
         It 'emits the socket with -PassThru in the Id set' {
@@ -435,6 +503,11 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
             $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
             $err.TargetObject.Id | Should -Be $s.Id
             $err.ToString() | Should -Match '\bCreated\b'
+            $err.ErrorDetails.Message | Should -Match 'connect'
+            # Two inputs, one error: the call gives up on the socket at the first.
+            'a', 'b' | Send-SocketData -Socket $s -ErrorVariable twoInputs -ErrorAction SilentlyContinue
+            $twoInputs.Count | Should -Be 1
+            $twoInputs[0].FullyQualifiedErrorId | Should -Be 'InvalidSocketState,SocketCmdlets.Commands.SendSocketDataCommand'
         }
 
         It 'reports InvalidSocketState, naming the state, when sending on a listener' {
@@ -448,6 +521,10 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
             $err = { 'x' | Send-SocketData -Socket $client -ErrorAction Stop } |
                 Should -Throw -ErrorId 'InvalidSocketState,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
             $err.ToString() | Should -Match '\bClosed\b'
+            $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
+            $err.TargetObject.Id | Should -Be $client.Id
+            $err.ErrorDetails.Message | Should -Match 'closed'
+            { $client | Send-SocketData -Data 'a' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSocketState,SocketCmdlets.Commands.SendSocketDataCommand'
         }
 
         It 'reports InvalidSocketState, naming the state, when sending after a half-close' {
@@ -475,6 +552,7 @@ Describe 'Send-SocketData' -Tag 'SendSocketData' {
             $err = { Send-SocketData -Socket $client -Data $big -TimeoutSec 1 -ErrorAction Stop } |
                 Should -Throw -ErrorId 'SendTimeout,SocketCmdlets.Commands.SendSocketDataCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'OperationTimeout'
+            $err.TargetObject.Id | Should -Be $client.Id
             $client.BytesSent | Should -BeLessThan $big.Length
         }
 

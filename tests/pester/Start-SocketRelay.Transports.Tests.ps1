@@ -40,7 +40,7 @@ Describe 'Start-SocketRelay transports' -Tag 'Relay' {
             if (-not $OpenSsl) { Set-ItResult -Skipped -Because 'openssl is not installed (Debian package openssl)'; return }
             $files = Export-TestCertificate -Certificate $ServerCert -Folder $Folder -Name relay -Password 'x'
             $port = Get-FreePort
-            $openssl = Start-Peer -FilePath $OpenSsl.Source -ArgumentList 's_server', '-accept', "127.0.0.1:$port", '-cert', $files.CertificatePem, '-key', $files.KeyPem, '-rev', '-naccept', '1'
+            $openssl = Start-TestProcess $OpenSsl.Source -RedirectInput -ArgumentList 's_server', '-accept', "127.0.0.1:$port", '-cert', $files.CertificatePem, '-key', $files.KeyPem, '-rev', '-naccept', '1'
             try {
                 Wait-Until -TimeoutSec 20 -Because 'openssl s_server to listen' { Test-Listening $port }
                 $relay = Start-TestRelay @{ ComputerName = '127.0.0.1'; Port = $port; UseTls = $true; SkipCertificateCheck = $true }
@@ -48,7 +48,7 @@ Describe 'Start-SocketRelay transports' -Tag 'Relay' {
                 'hello' | Send-SocketData -Socket $client -AppendNewLine
                 $client | Receive-SocketData -Line -TimeoutSec 10 | Should -Be 'olleh'
             } finally {
-                Stop-Peer $openssl
+                Stop-TestProcess $openssl -GraceSec 5
             }
         }
 
@@ -113,7 +113,7 @@ Describe 'Start-SocketRelay transports' -Tag 'Relay' {
         It 'forwards to a socat server that answers after end of stream' {
             if (-not $Socat) { Set-ItResult -Skipped -Because 'socat is not installed (Debian package socat)'; return }
             $port = Get-FreePort
-            $socat = Start-Peer -FilePath $Socat.Source -ArgumentList "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr", 'SYSTEM:tr a-z A-Z'
+            $socat = Start-TestProcess $Socat.Source -RedirectInput -ArgumentList "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr", 'SYSTEM:tr a-z A-Z'
             try {
                 Wait-Until -TimeoutSec 20 -Because 'socat to listen' { Test-Listening $port }
                 $relay = Start-TestRelay @{ ComputerName = '127.0.0.1'; Port = $port }
@@ -122,7 +122,7 @@ Describe 'Start-SocketRelay transports' -Tag 'Relay' {
                 $client | Close-Socket -Direction Send
                 $client | Receive-SocketData -ToEnd -TimeoutSec 10 | Should -Be 'SHOUT'
             } finally {
-                Stop-Peer $socat
+                Stop-TestProcess $socat -GraceSec 5
             }
         }
     }

@@ -3,14 +3,13 @@
 BeforeAll {
     Set-StrictMode -Version Latest
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    . (Join-Path $PSScriptRoot 'Processes.ps1')
     . (Join-Path $PSScriptRoot 'Certificates.ps1')
     Import-Module $env:SOCKETCMDLETS_MODULE_PATH
 
     $script:Cmdlet = 'SocketCmdlets.Commands.TestSocketConnectionCommand'
     $script:Listener = Start-SocketListen -Port 0 -Address Loopback
     $script:OpenPort = $Listener.LocalEndPoint.Port
-    $script:ClosedPort = Get-FreeTcpPort
+    $script:ClosedPort = Get-FreePort
 
     function New-FullListener {
         # A listener with a backlog of 1 whose queue is full: the kernel drops further SYNs, so a connect to it gets no
@@ -124,10 +123,8 @@ param($ModulePath)
 Import-Module $ModulePath
 Test-SocketConnection 10.99.0.1, 10.98.0.2 -Port 80 -TimeoutSec 1 -Ordered | ForEach-Object { "$($_.ComputerName) $($_.Status)" }
 '@
-            $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-            $cache = Join-Path ([System.IO.Path]::GetTempPath()) "socketcmdlets-netns-cache-$PID"
-            $child = Start-TestProcess ip @('netns', 'exec', $ns, 'dotnet', 'pwsh', '-NoProfile', '-NonInteractive', '-File', $script, $env:SOCKETCMDLETS_MODULE_PATH) `
-                -Environment @{ XDG_CACHE_HOME = $cache } -WorkingDirectory $root
+            $child = Start-ChildPwsh -Namespace $ns -ToolManifest -File $script -ArgumentList $env:SOCKETCMDLETS_MODULE_PATH `
+                -CacheHome (Join-Path ([System.IO.Path]::GetTempPath()) "socketcmdlets-netns-cache-$PID")
             Wait-TestProcess $child -TimeoutSec 120
             $child.ExitCode | Should -Be 0 -Because $child.StdErr
             @($child.StdOut -split "\r?\n" | Where-Object { $_ }) | Should -Be @('10.99.0.1 Unreachable', '10.98.0.2 TimedOut')
@@ -222,7 +219,7 @@ Describe 'Test-SocketConnection attempts and waits' -Tag 'TestSocketConnection' 
     }
 
     It 'waits with -Wait until a port opens (after about 2 s) and writes the open result' {
-        $port = Get-FreeTcpPort
+        $port = Get-FreePort
         $job = Start-SecondPowerShell { param($Port) Start-Sleep -Seconds 2; $l = Start-SocketListen -Port $Port -Address Loopback; Start-Sleep -Seconds 60; $l | Close-Socket } -ArgumentList $port
         try {
             $r = @(Test-SocketConnection 127.0.0.1 $port -Wait -WaitTimeoutSec 30 -IntervalSec 0.2 -ErrorVariable failure)
@@ -308,10 +305,10 @@ Describe 'Test-SocketConnection -UseTls' -Tag 'TestSocketConnection' {
 
         function Start-TlsServer {
             param($Files)
-            $port = Get-FreeTcpPort
+            $port = Get-FreePort
             $p = Start-TestProcess openssl @('s_server', '-accept', "127.0.0.1:$port", '-cert', $Files.CertificatePem, '-key', $Files.KeyPem, '-quiet', '-naccept', '1')
             $Servers.Add($p)
-            Wait-TcpListening $port -Process $p
+            Wait-Listening $port -Process $p
             $port
         }
     }

@@ -3,7 +3,6 @@
 BeforeAll {
     Set-StrictMode -Version Latest
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    . (Join-Path $PSScriptRoot 'Processes.ps1')
     Import-Module $env:SOCKETCMDLETS_MODULE_PATH
 
     function New-Receiver {
@@ -541,10 +540,8 @@ $d = $rx | Receive-SocketData -TimeoutSec 10
 "RECEIVED '$($d.Text)' FROM $($d.RemoteEndPoint.Address) PORT $($d.RemoteEndPoint.Port) SENDER $($tx.LocalEndPoint.Port)"
 Get-Socket | Close-Socket
 '@
-            $pwsh = Get-PwshCommand
-            $arguments = @('netns', 'exec', $Namespace, $pwsh.FilePath) + $pwsh.Prefix +
-                @('-NoProfile', '-NonInteractive', '-File', $script, '-ModulePath', $ModulePath, '-ReceiveIndex', $IndexB, '-SendIndex', $IndexA)
-            $child = Start-TestProcess 'ip' $arguments -Environment @{ XDG_CACHE_HOME = (Join-Path $TestDrive 'xdg-cache') }
+            $child = Start-ChildPwsh -Namespace $Namespace -File $script -ArgumentList '-ModulePath', $ModulePath, '-ReceiveIndex', $IndexB, '-SendIndex', $IndexA `
+                -CacheHome (Join-Path $TestDrive 'xdg-cache')
             try {
                 Wait-TestProcess $child -TimeoutSec 60
                 $child.ExitCode | Should -Be 0 -Because $child.StdErr

@@ -59,21 +59,6 @@ BeforeAll {
         if ($LASTEXITCODE -ne 0) { throw "ip $($args -join ' ') failed: $output" }
     }
 
-    function Start-NetnsPwsh {
-        # Starts tests/stress/NetnsPeer.ps1 in a child pwsh inside a network namespace, with its own start-up cache.
-        param([string] $Namespace, [string[]] $ArgumentList, [string] $CacheHome)
-        $info = [System.Diagnostics.ProcessStartInfo]::new('ip')
-        $pwshArguments = @('netns', 'exec', $Namespace, 'dotnet', 'pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'NetnsPeer.ps1')) + $ArgumentList
-        foreach ($a in $pwshArguments) { $info.ArgumentList.Add($a) }
-        $info.WorkingDirectory = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-        $info.RedirectStandardOutput = $true
-        $info.RedirectStandardError = $true
-        $info.UseShellExecute = $false
-        $info.Environment['XDG_CACHE_HOME'] = $CacheHome
-        $process = [System.Diagnostics.Process]::Start($info)
-        [pscustomobject]@{ Process = $process; Stdout = $process.StandardOutput.ReadToEndAsync(); Stderr = $process.StandardError.ReadToEndAsync() }
-    }
-
     function Read-PeerStatus {
         # The last status a NetnsPeer.ps1 wrote, or $null.
         param([string] $Path)
@@ -584,7 +569,9 @@ Describe 'Faults: each ends in a known error or a clean end of stream, nothing l
                     $arguments = @('-Role', $role, '-Address', '10.231.0.1', '-Port', '7357', '-ModulePath', $env:SOCKETCMDLETS_MODULE_PATH,
                         '-StatusPath', $status[$role], '-TimeoutSec', $timeoutSec)
                     # Both start at once; the client retries its connect until the server listens.
-                    $children[$role] = Start-NetnsPwsh -Namespace $names[$role] -ArgumentList $arguments -CacheHome (Join-Path $work "cache-$role")
+                    $children[$role] = [pscustomobject]@{
+                        Process = Start-ChildPwsh -Namespace $names[$role] -ToolManifest -File (Join-Path $PSScriptRoot 'NetnsPeer.ps1') -ArgumentList $arguments -CacheHome (Join-Path $work "cache-$role")
+                    }
                 }
                 Wait-Until -TimeoutSec 120 -IntervalMs 200 -Because 'both sides to exchange 40 messages across the veth' {
                     $s = Read-PeerStatus $status.Server; $c = Read-PeerStatus $status.Client
@@ -613,7 +600,7 @@ Describe 'Faults: each ends in a known error or a clean end of stream, nothing l
             $results = @{}
             foreach ($role in 'Server', 'Client') {
                 $child = $children[$role]
-                $child.Process.ExitCode | Should -Be 0 -Because "the $role process survives the fault (stderr: $($child.Stderr.Result))"
+                $child.Process.ExitCode | Should -Be 0 -Because "the $role process survives the fault (stderr: $($child.Process.StdErr))"
                 $results[$role] = $finalStatus[$role]
             }
             & ip netns list 2>&1 | Should -Not -Match "socketcmdlets-stress-$PID-" -Because 'the namespaces are deleted'

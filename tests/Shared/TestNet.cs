@@ -1,32 +1,22 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
 
-namespace SocketCmdlets.Core.Tests
+// Compiled into both xunit projects (engine and cmdlets): the loopback helpers are written once.
+namespace SocketCmdlets.TestSupport
 {
-    /// <summary>
-    /// Tests that look at process-wide state (the registry count, CloseAll, the buffer pool, open descriptors) run
-    /// here, one at a time and after the parallel collections.
-    /// </summary>
-    [CollectionDefinition(Name, DisableParallelization = true)]
-    public sealed class GlobalStateCollection
-    {
-        public const string Name = "Global state";
-    }
-
-    /// <summary>Loopback helpers. Every wait has a bound, so no test can hang.</summary>
-    internal static class TestNet
+    /// <summary>Loopback helpers on the engine. Every wait has a bound, so no test can hang.</summary>
+    internal static partial class TestNet
     {
         /// <summary>The timeout handed to engine calls that are expected to succeed.</summary>
         public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-        /// <summary>How long a test waits for a background task before it fails.</summary>
+        /// <summary>How long a test waits for a background task or a condition before it fails.</summary>
         public static readonly TimeSpan TaskBound = TimeSpan.FromSeconds(20);
 
         /// <summary>A token that cancels itself after a while, as a last resort against hangs.</summary>
@@ -84,9 +74,28 @@ namespace SocketCmdlets.Core.Tests
             }
         }
 
+        /// <summary>Runs a blocking body on a thread of its own (not the pool, which blocking tests would starve).</summary>
         public static Task<T> Run<T>(Func<T> body) => Task.Factory.StartNew(body, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
+        /// <summary>Runs a blocking body on a thread of its own.</summary>
         public static Task Run(Action body) => Task.Factory.StartNew(body, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        /// <summary>Exactly <paramref name="count"/> bytes from the socket.</summary>
+        public static byte[] Receive(NetSocket socket, int count) => socket.ReceiveExactly(count, Timeout, Token);
+
+        /// <summary>Everything the peer sends until it closes.</summary>
+        public static byte[] ReceiveAll(NetSocket socket)
+        {
+            var all = new List<byte>();
+            socket.ReceiveChunks(-1, Timeout, Token, all.AddRange);
+            return all.ToArray();
+        }
+
+        /// <summary>Sends bytes with the default timeout.</summary>
+        public static void Send(NetSocket socket, byte[] data) => socket.Send(data, Timeout, Token);
+
+        /// <summary>Sends text as UTF-8 without a byte order mark.</summary>
+        public static void Send(NetSocket socket, string text) => Send(socket, new System.Text.UTF8Encoding(false).GetBytes(text));
     }
 
     /// <summary>A listener, a client connected to it and the accepted peer; disposing closes all three.</summary>
@@ -126,8 +135,10 @@ namespace SocketCmdlets.Core.Tests
         }
     }
 
+    /// <summary>Test data.</summary>
     internal static class Bytes
     {
+        /// <summary>Reproducible random bytes.</summary>
         public static byte[] Random(int length, int seed)
         {
             var data = new byte[length];
@@ -135,6 +146,7 @@ namespace SocketCmdlets.Core.Tests
             return data;
         }
 
+        /// <summary>The parts, one after another.</summary>
         public static byte[] Concat(IEnumerable<byte[]> parts)
         {
             var all = new List<byte>();
