@@ -100,6 +100,61 @@ namespace SocketCmdlets.Core.Tests
         }
 
         [LinuxFact]
+        public void A_server_bound_to_a_path_and_a_client_connected_to_it_exchange_bytes_both_ways()
+        {
+            string path = NewPath();
+            NetSocket server = Unix().BindPath(path).Listen();
+            Assert.Equal(SocketState.Listening, server.State);
+            Assert.Equal(path, server.LocalPath);
+            Assert.Equal(UnixPathKind.Socket, UnixPath.KindOf(path));
+
+            NetSocket client = Unix().ConnectPath(path, TestNet.Timeout, TestNet.Token);
+            NetSocket accepted = Own(server.Accept(TestNet.Timeout, TestNet.Token));
+            Assert.Equal(SocketState.Connected, client.State);
+            Assert.Equal(path, client.RemotePath);
+            Assert.Equal(path, accepted.LocalPath);
+
+            TestNet.Send(client, "to the server");
+            Assert.Equal("to the server", System.Text.Encoding.UTF8.GetString(TestNet.Receive(accepted, 13)));
+            TestNet.Send(accepted, "back");
+            Assert.Equal("back", System.Text.Encoding.UTF8.GetString(TestNet.Receive(client, 4)));
+        }
+
+        [LinuxFact]
+        public void Closing_the_bound_socket_removes_its_socket_file()
+        {
+            string path = NewPath();
+            NetSocket server = Unix().BindPath(path).Listen();
+            server.Close();
+            Assert.Equal(UnixPathKind.None, UnixPath.KindOf(path));
+        }
+
+        [LinuxFact]
+        public void Connecting_to_a_path_where_nothing_is_is_FileNotFound()
+        {
+            string path = NewPath();
+            var e = Assert.Throws<FileNotFoundException>(() => Unix().ConnectPath(path, TestNet.Timeout, TestNet.Token));
+            Assert.Equal(path, e.FileName);
+        }
+
+        [LinuxFact]
+        public void A_path_in_a_folder_that_does_not_exist_is_refused_before_binding()
+        {
+            string path = Path.Combine(Path.GetTempPath(), "no-such-folder-" + Guid.NewGuid().ToString("N"), "s.sock");
+            NetSocket socket = Unix();
+            Assert.Throws<DirectoryNotFoundException>(() => socket.BindPath(path));
+            Assert.Equal(SocketState.Created, socket.State);
+        }
+
+        [Fact]
+        public void Path_calls_on_an_IP_socket_are_an_invalid_state()
+        {
+            NetSocket tcp = Own(NetSocket.Create(SocketProtocol.Tcp, SocketFamily.InterNetwork));
+            Assert.Throws<InvalidSocketStateException>(() => tcp.BindPath(Path.Combine(Path.GetTempPath(), "x.sock")));
+            Assert.Throws<InvalidSocketStateException>(() => tcp.ConnectPath(Path.Combine(Path.GetTempPath(), "x.sock"), TestNet.Timeout, TestNet.Token));
+        }
+
+        [LinuxFact]
         public void A_FIFO_at_the_path_is_refused_at_once_and_left_as_it_is()
         {
             string path = NewPath();
