@@ -9,6 +9,27 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
 }
 
+Describe 'Benchmark scenario table' -Tag 'Bench' {
+    BeforeAll {
+        $script:Declared = @((Import-PowerShellDataFile (Join-Path $PSScriptRoot '../../bench/Scenarios.psd1')).Scenarios)
+    }
+
+    It 'declares each scenario once, with a script that defines its Measure- function and rows with unique ids' {
+        $Declared.Count | Should -BeGreaterThan 0
+        @($Declared.Name | Select-Object -Unique).Count | Should -Be $Declared.Count
+        $ids = @($Declared.Rows.Id)
+        @($ids | Select-Object -Unique).Count | Should -Be $ids.Count
+        foreach ($scenario in $Declared) {
+            $file = Join-Path $PSScriptRoot "../../bench/$($scenario.Script)"
+            $file | Should -Exist
+            $ast = [System.Management.Automation.Language.Parser]::ParseFile($file, [ref] $null, [ref] $null)
+            $functions = @($ast.FindAll({ $args[0] -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false).Name)
+            $functions | Should -Contain "Measure-$($scenario.Name)" -Because "$($scenario.Script) must define the $($scenario.Name) scenario"
+            @($scenario.Rows).Count | Should -BeGreaterThan 0
+        }
+    }
+}
+
 # The quick mode of the benchmark suite runs to the end and prints its table. No figure and no duration is asserted:
 # the timeout only bounds a hang.
 Describe 'Benchmark suite, quick mode' -Tag 'Bench' {
