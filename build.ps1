@@ -50,10 +50,9 @@ param(
     # Bench: only these scenarios, as bench/Scenarios.psd1 declares them (all by default).
     [ArgumentCompleter({
             param($commandName, $parameterName, $wordToComplete)
-            $script = (Get-Command $commandName -ErrorAction Ignore).Source
-            if (-not $script) { return }
-            $table = Join-Path (Split-Path -Parent $script) 'bench/Scenarios.psd1'
-            (Import-PowerShellDataFile $table).Scenarios.Name | Where-Object { $_ -like "$wordToComplete*" }
+            # This script block keeps the file it was written in, so $PSScriptRoot is the repository.
+            $table = Join-Path $PSScriptRoot 'bench/Scenarios.psd1'
+            if (Test-Path -LiteralPath $table) { (Import-PowerShellDataFile $table).Scenarios.Name | Where-Object { $_ -like "$wordToComplete*" } }
         })]
     [ValidateScript({ $_ -in (Import-PowerShellDataFile (Join-Path $PSScriptRoot 'bench/Scenarios.psd1')).Scenarios.Name },
         ErrorMessage = "'{0}' is not a scenario of bench/Scenarios.psd1.")]
