@@ -38,7 +38,16 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Install', 'Test', 'Demo', 'Package', 'Stress', 'Bench', 'Clean')]
+    # One task or several (-Task Build,Test; from pwsh -File also "Build,Test"), the names of the $Tasks table below.
+    [ArgumentCompleter({
+            param($commandName, $parameterName, $wordToComplete)
+            # The names come from the $Tasks table of this very file, so they are written once.
+            $ast = [System.Management.Automation.Language.Parser]::ParseFile((Join-Path $PSScriptRoot 'build.ps1'), [ref] $null, [ref] $null)
+            $table = $ast.Find({ param($n) $n -is [System.Management.Automation.Language.AssignmentStatementAst] -and "$($n.Left)" -eq '$Tasks' }, $false)
+            if ($table) {
+                $table.Right.Expression.Child.KeyValuePairs | ForEach-Object { "$($_.Item1)" } | Where-Object { $_ -like "$wordToComplete*" }
+            }
+        })]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -83,7 +92,7 @@ function Invoke-BuildChild {
     # A child pwsh from the tool manifest, its output on this console, its start-up cache kept in out/cache/<Name> so
     # later runs start quicker (tools/DevTools.psm1). Returns the exit code.
     param([string] $Name, [string[]] $Arguments)
-    Invoke-ChildPwsh -ToHost -ToolManifest -ArgumentList $Arguments -CacheHome (Join-Path $Out "cache/$Name") -WorkingDirectory $Root -TimeoutSec 14400
+    Start-ChildPwsh -Wait -ToHost -ToolManifest -ArgumentList $Arguments -CacheHome (Join-Path $Out "cache/$Name") -WorkingDirectory $Root -TimeoutSec 14400
 }
 
 function Get-NuGetPackageRoot {
@@ -452,4 +461,8 @@ function Invoke-Task {
     $null = $Done.Add($Name)
 }
 
+$Task = @($Task -split ',' | ForEach-Object Trim | Where-Object { $_ })
+foreach ($t in $Task) {
+    if (-not $Tasks.Contains($t)) { throw "Unknown task '$t'; the tasks are $($Tasks.Keys -join ', ')." }
+}
 foreach ($t in $Task) { Invoke-Task $t }

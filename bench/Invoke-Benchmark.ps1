@@ -125,7 +125,7 @@ function Invoke-FreshPwsh {
     # Runs a script in a new pwsh process with its own start-up cache (tools/DevTools.psm1), bounded by -TimeoutSec;
     # returns its standard output, and throws when it fails.
     param([string] $File, [string[]] $Arguments, [string] $CacheName, [int] $TimeoutSec)
-    $run = Invoke-ChildPwsh -File $File -ArgumentList $Arguments -CacheHome (Join-Path $OutDir "cache/$CacheName") -TimeoutSec $TimeoutSec
+    $run = Start-ChildPwsh -Wait -File $File -ArgumentList $Arguments -CacheHome (Join-Path $OutDir "cache/$CacheName") -TimeoutSec $TimeoutSec
     if ($run.ExitCode -ne 0) { throw "The child pwsh ($File) exited with $($run.ExitCode): $($run.Errors) $($run.Output -join "`n")" }
     $run.Output -join "`n"
 }

@@ -84,9 +84,9 @@ try {
             $run = $null
             $problem = $null
             try {
-                $run = Invoke-ChildPwsh -ToolManifest -File $script -CacheHome (Join-Path $work "cache-$name") -TimeoutSec $TimeoutSec
+                $run = Start-ChildPwsh -Wait -ToolManifest -File $script -CacheHome (Join-Path $work "cache-$name") -TimeoutSec $TimeoutSec
             } catch {
-                # Invoke-ChildPwsh stopped it (by its id, with its children).
+                # Start-ChildPwsh stopped it (by its id, with its children).
                 $problem = "did not finish within $TimeoutSec s"
             }
             $stdout = if ($run) { $run.Output } else { @() }

@@ -204,12 +204,21 @@ function Get-ChildPwshLine {
 function Start-ChildPwsh {
     <#
     .SYNOPSIS
-        Starts a child pwsh (-File and its -ArgumentList, or pwsh arguments alone) with its own start-up cache, as
-        Start-TestProcess does (output captured); returns the process. Stop it with Stop-TestProcess.
+        Starts a child pwsh (-File and its -ArgumentList, or pwsh arguments alone) with its own start-up cache. Without
+        -Wait it returns the process as Start-TestProcess does (output captured; stop it with Stop-TestProcess). With
+        -Wait it runs it to its end and returns ExitCode, Output (lines) and Errors; with -Wait -ToHost its output goes
+        straight to this console and only the exit code is returned.
+    .DESCRIPTION
+        With -Wait, a child still running after -TimeoutSec is stopped by its id (with its own children) and the call
+        throws. The cache is -CacheHome (kept, so later starts are quicker) or a new temp folder, removed after -Wait.
     .PARAMETER Namespace
         Runs it inside that network namespace (ip netns exec; root only).
     .PARAMETER ToolManifest
         'dotnet pwsh' from the repository's tool manifest instead of the same pwsh as this one.
+    .EXAMPLE
+        $result = Start-ChildPwsh -Wait -File ./child.ps1 -ArgumentList $ModulePath -TimeoutSec 60
+    .EXAMPLE
+        $code = Start-ChildPwsh -Wait -ToHost -ToolManifest -CacheHome out/cache/help -ArgumentList '-File', 'build/New-MamlHelp.ps1'
     #>
     [CmdletBinding()]
     param(
@@ -220,43 +229,18 @@ function Start-ChildPwsh {
         [string] $Namespace,
         [string] $WorkingDirectory = $script:RepositoryRoot,
         [switch] $ToolManifest,
-        [switch] $RedirectInput
-    )
-    $line = Get-ChildPwshLine $File $ArgumentList $Namespace ([bool] $ToolManifest)
-    $environment = @{} + $Environment
-    $environment['XDG_CACHE_HOME'] = New-CacheHome $CacheHome
-    Start-TestProcess $line.FilePath $line.ArgumentList -Environment $environment -WorkingDirectory $WorkingDirectory -RedirectInput:$RedirectInput
-}
-
-function Invoke-ChildPwsh {
-    <#
-    .SYNOPSIS
-        Runs a child pwsh to its end with its own start-up cache and returns ExitCode, Output (lines) and Errors; with
-        -ToHost its output goes straight to this console and only the exit code is returned.
-    .DESCRIPTION
-        A child still running after -TimeoutSec is stopped by its id (with its own children) and the call throws. The
-        cache is -CacheHome (kept, so later starts are quicker) or a new temp folder removed afterwards.
-    .EXAMPLE
-        $result = Invoke-ChildPwsh -File ./child.ps1 -ArgumentList $ModulePath -TimeoutSec 60
-    .EXAMPLE
-        $code = Invoke-ChildPwsh -ToHost -ToolManifest -CacheHome out/cache/help -ArgumentList '-File', 'build/New-MamlHelp.ps1'
-    #>
-    [CmdletBinding()]
-    param(
-        [string] $File,
-        [string[]] $ArgumentList = @(),
-        [hashtable] $Environment = @{},
-        [string] $CacheHome,
-        [string] $Namespace,
-        [string] $WorkingDirectory = $script:RepositoryRoot,
+        [switch] $RedirectInput,
+        [switch] $Wait,
         [ValidateRange(1, 86400)] [int] $TimeoutSec = 120,
-        [switch] $ToolManifest,
         [switch] $ToHost
     )
     $cache = New-CacheHome $CacheHome
     $line = Get-ChildPwshLine $File $ArgumentList $Namespace ([bool] $ToolManifest)
     $environment = @{} + $Environment
     $environment['XDG_CACHE_HOME'] = $cache
+    if (-not $Wait) {
+        return Start-TestProcess $line.FilePath $line.ArgumentList -Environment $environment -WorkingDirectory $WorkingDirectory -RedirectInput:$RedirectInput
+    }
     $what = if ($File) { "'$File'" } else { "'$($ArgumentList -join ' ')'" }
     $process = $null
     try {
@@ -299,6 +283,26 @@ function Get-FreePort {
     try {
         $probe.Bind([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
         $probe.LocalEndPoint.Port
+    } finally {
+        $probe.Dispose()
+    }
+}
+
+function Test-LoopbackAddress {
+    <#
+    .SYNOPSIS
+        True when this machine can bind that loopback address (127.0.0.2 works on Linux and Windows; macOS has only
+        127.0.0.1 unless an alias is added), for tests that need a second one.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory, Position = 0)] [string] $Address)
+    $probe = [System.Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+    try {
+        $probe.Bind([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Parse($Address), 0))
+        $true
+    } catch [System.Net.Sockets.SocketException] {
+        $false
     } finally {
         $probe.Dispose()
     }
@@ -429,4 +433,4 @@ function Export-TestCertificate {
 #endregion
 
 Export-ModuleMember -Function Wait-Until, Get-PwshCommand, Start-TestProcess, Wait-TestProcess, Stop-TestProcess, Assert-Tool,
-    New-CacheHome, Start-ChildPwsh, Invoke-ChildPwsh, Get-FreePort, Test-Listening, Wait-Listening, New-TestCertificate, Export-TestCertificate
+    New-CacheHome, Start-ChildPwsh, Get-FreePort, Test-LoopbackAddress, Test-Listening, Wait-Listening, New-TestCertificate, Export-TestCertificate

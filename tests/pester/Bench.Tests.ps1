@@ -42,7 +42,7 @@ Describe 'Benchmark suite, quick mode' -Tag 'Bench' {
         $script = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../../bench/Invoke-Benchmark.ps1')).ProviderPath
         $script:TimedOut = $false
         try {
-            $run = Invoke-ChildPwsh -File $script -ArgumentList '-Quick', '-ModulePath', $ModulePath, '-OutDir', $BenchOut `
+            $run = Start-ChildPwsh -Wait -File $script -ArgumentList '-Quick', '-ModulePath', $ModulePath, '-OutDir', $BenchOut `
                 -CacheHome (Join-Path $BenchOut 'cache/suite') -TimeoutSec $timeoutSec
             $script:ExitCode = $run.ExitCode
             $script:Output = ($run.Output -join "`n") + "`n" + $run.Errors

@@ -39,26 +39,8 @@ BeforeAll {
     [System.IO.File]::WriteAllBytes($Files.Locked, $ServerCert.Export('Pfx', 'secret'))
     [System.IO.File]::WriteAllText($Files.Junk, 'not a certificate')
 
-    function Skip-WithoutOpenssl {
-        if (-not $HasOpenssl) { Set-ItResult -Skipped -Because 'openssl is not installed (Debian package openssl)' }
-        -not $HasOpenssl
-    }
 
-    function Invoke-Openssl {
-        param([string[]] $ArgumentList)
-        $p = Start-TestProcess openssl $ArgumentList -WorkingDirectory $Folder
-        $Started.Add($p)
-        Wait-TestProcess $p -TimeoutSec 30
-        if ($p.ExitCode -ne 0) { throw "openssl $($ArgumentList -join ' ') failed ($($p.ExitCode)): $($p.StdErr)" }
-    }
 
-    function Start-Server {
-        param($Certificate = $ServerCert, [hashtable] $Protect = @{})
-        $s = Start-TlsTestServer -Certificate $Certificate -Protect $Protect
-        $Jobs.Add($s.Job)
-        $Opened.Add($s.Listener)
-        $s
-    }
 
     function Connect-Tls {
         # Connect-Socket -UseTls to a server with the given TLS parameters; the socket is closed after the test.
@@ -76,17 +58,12 @@ AfterAll {
 
 Describe 'Private trust' -Tag 'Tls', 'Certificate' {
     AfterEach {
-        $Started | Stop-TestProcess
-        $Started.Clear()
-        $Opened | Close-Socket
-        $Opened.Clear()
-        $Jobs | Remove-SecondPowerShell
-        $Jobs.Clear()
+        Clear-TlsTestState
     }
 
     Context '-TrustedCertificate' {
         It 'connects without -SkipCertificateCheck to a self-signed server it trusts, with CertificateErrors empty' {
-            $server = Start-Server
+            $server = Start-TrackedTlsServer $ServerCert
             $c = Connect-Tls $server @{ TrustedCertificate = $ServerCert }
             $c.IsEncrypted | Should -BeTrue
             $c.CertificateErrors | Should -BeNullOrEmpty
@@ -94,7 +71,7 @@ Describe 'Private trust' -Tag 'Tls', 'Certificate' {
         }
 
         It 'trusts with Protect-Socket too, and says so on -Verbose' {
-            $server = Start-Server
+            $server = Start-TrackedTlsServer $ServerCert
             $plain = Connect-Socket -ComputerName localhost -Port $server.Port -TimeoutSec 10
             $Opened.Add($plain)
             $verbose = $plain | Protect-Socket -TrustedCertificate $ServerCert -TimeoutSec 10 -Verbose -ErrorAction Stop 4>&1 |
@@ -106,12 +83,12 @@ Describe 'Private trust' -Tag 'Tls', 'Certificate' {
         It 'trusts the certificate given as a <Form> path' -ForEach @(
             @{ Form = 'PEM'; Key = 'Pem' }, @{ Form = 'DER'; Key = 'Der' }, @{ Form = 'PFX'; Key = 'Pfx' }, @{ Form = 'PEM bundle'; Key = 'Bundle' }
         ) {
-            $server = Start-Server
+            $server = Start-TrackedTlsServer $ServerCert
             (Connect-Tls $server @{ TrustedCertificate = $Files[$Key] }).CertificateErrors | Should -BeNullOrEmpty
         }
 
         It 'refuses a server whose certificate another trusted root does not vouch for' {
-            $server = Start-Server
+            $server = Start-TrackedTlsServer $ServerCert
             $before = @(Get-Socket).Count
             $err = { Connect-Tls $server @{ TrustedCertificate = $OtherCert } } |
                 Should -Throw -ErrorId 'CertificateValidationFailed,SocketCmdlets.Commands.ConnectSocketCommand' -PassThru
@@ -121,7 +98,7 @@ Describe 'Private trust' -Tag 'Tls', 'Certificate' {
         }
 
         It 'still refuses a name mismatch from a trusted certificate' {
-            $server = Start-Server $ElsewhereCert
+            $server = Start-TrackedTlsServer $ElsewhereCert
             $err = { Connect-Tls $server @{ TrustedCertificate = $ElsewhereCert } } |
                 Should -Throw -ErrorId 'CertificateValidationFailed,SocketCmdlets.Commands.ConnectSocketCommand' -PassThru
             "$err" | Should -Match "name mismatch"
@@ -129,12 +106,12 @@ Describe 'Private trust' -Tag 'Tls', 'Certificate' {
         }
 
         It 'accepts the same certificate when -TargetHost names what it was issued for' {
-            $server = Start-Server $ElsewhereCert
+            $server = Start-TrackedTlsServer $ElsewhereCert
             (Connect-Tls $server @{ TrustedCertificate = $ElsewhereCert; TargetHost = 'other.test' }).IsEncrypted | Should -BeTrue
         }
 
         It 'still refuses an expired certificate that it trusts' {
-            $server = Start-Server $ExpiredCert
+            $server = Start-TrackedTlsServer $ExpiredCert
             $err = { Connect-Tls $server @{ TrustedCertificate = $ExpiredCert } } |
                 Should -Throw -ErrorId 'CertificateValidationFailed,SocketCmdlets.Commands.ConnectSocketCommand' -PassThru
             "$err" | Should -Match 'expired'
@@ -145,10 +122,10 @@ Describe 'Private trust' -Tag 'Tls', 'Certificate' {
         BeforeAll {
             if ($HasOpenssl) {
                 [System.IO.File]::WriteAllText((Join-Path $Folder 'leaf.ext'), "subjectAltName=DNS:localhost,IP:127.0.0.1`nbasicConstraints=CA:FALSE`nextendedKeyUsage=serverAuth,clientAuth`n")
-                Invoke-Openssl @('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=SocketCmdlets Test CA',
+                $null = Invoke-Openssl -Require -WorkingDirectory $Folder @('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=SocketCmdlets Test CA',
                     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
-                Invoke-Openssl @('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=localhost')
-                Invoke-Openssl @('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '1', '-extfile', 'leaf.ext')
+                $null = Invoke-Openssl -Require -WorkingDirectory $Folder @('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=localhost')
+                $null = Invoke-Openssl -Require -WorkingDirectory $Folder @('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '1', '-extfile', 'leaf.ext')
                 $Started | Stop-TestProcess
                 $Started.Clear()
             }
@@ -156,7 +133,7 @@ Describe 'Private trust' -Tag 'Tls', 'Certificate' {
 
         It 'trusts a leaf served by Protect-Socket through its CA (ca.pem), the CA never in any store' {
             if (Skip-WithoutOpenssl) { return }
-            $server = Start-Server (Join-Path $Folder 'leaf.pem') @{ KeyPath = (Join-Path $Folder 'leaf.key') }
+            $server = Start-TrackedTlsServer (Join-Path $Folder 'leaf.pem') @{ KeyPath = (Join-Path $Folder 'leaf.key') }
             $c = Connect-Tls $server @{ TrustedCertificate = (Join-Path $Folder 'ca.pem') }
             $c.CertificateErrors | Should -BeNullOrEmpty
             $c.RemoteCertificate.Issuer | Should -Be 'CN=SocketCmdlets Test CA'
@@ -186,21 +163,21 @@ Describe 'Private trust' -Tag 'Tls', 'Certificate' {
             @{ Kind = 'SHA-1'; Pin = { $ServerCert.Thumbprint } }
             @{ Kind = 'lower-case SHA-256 with colons'; Pin = { (($Sha256 -split '(..)' -ne '') -join ':').ToLowerInvariant() } }
         ) {
-            $server = Start-Server
+            $server = Start-TrackedTlsServer $ServerCert
             $c = Connect-Tls $server @{ CertificateThumbprint = (& $Pin) }
             $c.IsEncrypted | Should -BeTrue
             $c.CertificateErrors | Should -BeNullOrEmpty
         }
 
         It 'refuses another certificate with CertificateThumbprintMismatch, naming its SHA-256 thumbprint' {
-            $server = Start-Server
+            $server = Start-TrackedTlsServer $ServerCert
             $err = { Connect-Tls $server @{ CertificateThumbprint = $OtherCert.Thumbprint } } |
                 Should -Throw -ErrorId 'CertificateThumbprintMismatch,SocketCmdlets.Commands.ConnectSocketCommand' -PassThru
             "$err" | Should -Match $Sha256
         }
 
         It 'refuses with Protect-Socket the same way' {
-            $server = Start-Server
+            $server = Start-TrackedTlsServer $ServerCert
             $plain = Connect-Socket -ComputerName localhost -Port $server.Port -TimeoutSec 10
             $Opened.Add($plain)
             { $plain | Protect-Socket -CertificateThumbprint $OtherCert.Thumbprint -TimeoutSec 10 -ErrorAction Stop } |
@@ -209,12 +186,12 @@ Describe 'Private trust' -Tag 'Tls', 'Certificate' {
         }
 
         It 'accepts a pinned certificate whatever its name: the pin names the certificate' {
-            $server = Start-Server $ElsewhereCert
+            $server = Start-TrackedTlsServer $ElsewhereCert
             (Connect-Tls $server @{ CertificateThumbprint = $ElsewhereCert.Thumbprint }).IsEncrypted | Should -BeTrue
         }
 
         It 'accepts with both a pin and a root when the root vouches for a certificate that is not pinned' {
-            $server = Start-Server
+            $server = Start-TrackedTlsServer $ServerCert
             (Connect-Tls $server @{ CertificateThumbprint = $OtherCert.Thumbprint; TrustedCertificate = $ServerCert }).IsEncrypted | Should -BeTrue
         }
     }
@@ -234,14 +211,14 @@ Describe 'Private trust' -Tag 'Tls', 'Certificate' {
             @{ Says = 'expired'; Certificate = { $ExpiredCert }; Pattern = 'expired' }
             @{ Says = 'name mismatch'; Certificate = { $ElsewhereCert }; Pattern = "name mismatch" }
         ) {
-            $server = Start-Server (& $Certificate)
+            $server = Start-TrackedTlsServer (& $Certificate)
             $c = Connect-Tls $server @{ SkipCertificateCheck = $true }
             $c.IsEncrypted | Should -BeTrue
             ($c.CertificateErrors -join "`n") | Should -Match $Pattern
         }
 
         It 'keeps the chain''s own words for an untrusted root' {
-            $server = Start-Server
+            $server = Start-TrackedTlsServer $ServerCert
             $c = Connect-Tls $server @{ SkipCertificateCheck = $true }
             # The runtime's status text, in parentheses after the module's words.
             ($c.CertificateErrors -join "`n") | Should -Match 'untrusted root[^\n]*\(.+\)'
@@ -314,8 +291,8 @@ Describe 'Private trust' -Tag 'Tls', 'Certificate' {
         }
 
         It 'keeps the trust of each call to itself when two runspaces connect at once' {
-            $good = Start-Server
-            $bad = Start-Server
+            $good = Start-TrackedTlsServer $ServerCert
+            $bad = Start-TrackedTlsServer $ServerCert
             $trusting = Start-SecondPowerShell -ArgumentList $good.Port, $ServerCert {
                 param($port, $c)
                 $s = Connect-Socket -ComputerName localhost -Port $port -UseTls -TrustedCertificate $c -TimeoutSec 20 -ErrorAction Stop

@@ -65,3 +65,56 @@ function New-TlsConnectedPair {
     }
     $pair
 }
+
+function Skip-WithoutOpenssl {
+    # Pester's way to skip from inside a test, naming the tool and its package; true when the test must return.
+    $missing = -not (Get-Command openssl -CommandType Application -ErrorAction Ignore)
+    if ($missing) { Set-ItResult -Skipped -Because 'openssl is not installed (Debian package openssl)' }
+    $missing
+}
+
+function Invoke-Openssl {
+    <#
+    .SYNOPSIS
+        Runs the openssl program to its end (bounded, stopped by its id if it hangs) and returns ExitCode, Out and Err;
+        with -Require a failure throws with what openssl said.
+    #>
+    param(
+        [Parameter(Mandatory, Position = 0)] [string[]] $ArgumentList,
+        [string] $WorkingDirectory,
+        [switch] $Require
+    )
+    $p = Start-TestProcess openssl $ArgumentList -WorkingDirectory $WorkingDirectory
+    try {
+        Wait-TestProcess $p -TimeoutSec 30
+        $result = [pscustomobject]@{ ExitCode = $p.ExitCode; Out = $p.StdOut; Err = $p.StdErr }
+    } finally {
+        Stop-TestProcess $p
+    }
+    if ($Require -and $result.ExitCode -ne 0) { throw "openssl $($ArgumentList -join ' ') failed ($($result.ExitCode)): $($result.Err)" }
+    $result
+}
+
+function Start-TrackedTlsServer {
+    <#
+    .SYNOPSIS
+        Start-TlsTestServer whose job and listener go into the test file's $Jobs and $Opened lists, which
+        Clear-TlsTestState empties after each test.
+    #>
+    param([Parameter(Mandatory, Position = 0)] $Certificate, [Parameter(Position = 1)] [hashtable] $Protect = @{})
+    $s = Start-TlsTestServer -Certificate $Certificate -Protect $Protect
+    $Jobs.Add($s.Job)
+    $Opened.Add($s.Listener)
+    $s
+}
+
+function Clear-TlsTestState {
+    # After each test: stops the programs in $Started (by their id), closes the sockets in $Opened and removes the second
+    # PowerShells in $Jobs, the lists of the test file that dot-sourced this one.
+    $Started | Stop-TestProcess
+    $Started.Clear()
+    $Opened | Close-Socket
+    $Opened.Clear()
+    $Jobs | Remove-SecondPowerShell
+    $Jobs.Clear()
+}

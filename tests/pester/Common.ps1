@@ -266,7 +266,7 @@ function Invoke-NetnsPwsh {
         if ($LASTEXITCODE -ne 0) { throw "ip -n $ns link set lo up failed: $output" }
         $null = New-Item -ItemType Directory -Path $etc -Force
         [System.IO.File]::WriteAllText("$etc/hosts", $HostsText)
-        Invoke-ChildPwsh -Namespace $ns -ToolManifest -File $File -ArgumentList $ArgumentList -TimeoutSec $TimeoutSec
+        Start-ChildPwsh -Wait -Namespace $ns -ToolManifest -File $File -ArgumentList $ArgumentList -TimeoutSec $TimeoutSec
     } finally {
         & ip netns del $ns 2>&1 | Out-Null
         Remove-Item -LiteralPath $etc -Recurse -Force -ErrorAction SilentlyContinue

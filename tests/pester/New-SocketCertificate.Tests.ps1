@@ -12,25 +12,11 @@ BeforeAll {
     $script:Folder = Join-Path ([System.IO.Path]::GetTempPath()) "sc-newcert-$PID"
     $null = New-Item -ItemType Directory -Force -Path $Folder
     $script:Password = ConvertTo-SecureString 'new-cert-test' -AsPlainText -Force
-    $script:HasOpenssl = [bool] (Get-Command openssl -CommandType Application -ErrorAction Ignore)
     $script:Started = [System.Collections.Generic.List[object]]::new()
     $script:Jobs = [System.Collections.Generic.List[object]]::new()
     $script:Opened = [System.Collections.Generic.List[object]]::new()
 
-    function Skip-WithoutOpenssl {
-        # Pester's way to skip from inside a test; the reason names the tool and its package.
-        if (-not $HasOpenssl) { Set-ItResult -Skipped -Because 'openssl is not installed (Debian package openssl)' }
-        -not $HasOpenssl
-    }
 
-    function Invoke-Openssl {
-        # Runs openssl to its end (bounded) and returns its exit code and output.
-        param([string[]] $ArgumentList)
-        $p = Start-TestProcess openssl $ArgumentList
-        $Started.Add($p)
-        Wait-TestProcess $p -TimeoutSec 20
-        [pscustomobject]@{ ExitCode = $p.ExitCode; Out = $p.StdOut; Err = $p.StdErr }
-    }
 
     function Get-SubjectAltName {
         param($Certificate)
@@ -45,13 +31,6 @@ BeforeAll {
         $c
     }
 
-    function Start-Server {
-        param($Certificate, [hashtable] $Protect = @{})
-        $s = Start-TlsTestServer -Certificate $Certificate -Protect $Protect
-        $Jobs.Add($s.Job)
-        $Opened.Add($s.Listener)
-        $s
-    }
 }
 
 AfterAll {
@@ -61,12 +40,7 @@ AfterAll {
 
 Describe 'New-SocketCertificate' -Tag 'Tls', 'Certificate' {
     AfterEach {
-        $Started | Stop-TestProcess
-        $Started.Clear()
-        $Opened | Close-Socket
-        $Opened.Clear()
-        $Jobs | Remove-SecondPowerShell
-        $Jobs.Clear()
+        Clear-TlsTestState
     }
 
     Context 'The certificate' {
@@ -133,7 +107,7 @@ Describe 'New-SocketCertificate' -Tag 'Tls', 'Certificate' {
             @{ Algorithm = 'Rsa' }, @{ Algorithm = 'ECDsa' }
         ) {
             $c = New-SocketCertificate -KeyAlgorithm $Algorithm
-            $server = Start-Server $c
+            $server = Start-TrackedTlsServer $c
             $client = Connect-Trusting $server $c
             $client.IsEncrypted | Should -BeTrue
             $client.CertificateErrors | Should -BeNullOrEmpty
@@ -144,7 +118,7 @@ Describe 'New-SocketCertificate' -Tag 'Tls', 'Certificate' {
         It 'is a client certificate for mutual TLS, trusted by the server with -TrustedCertificate' {
             $serverCert = New-SocketCertificate
             $clientCert = New-SocketCertificate -DnsName alice -Subject 'CN=alice'
-            $server = Start-Server $serverCert @{ RequireClientCertificate = $true; TrustedCertificate = $clientCert }
+            $server = Start-TrackedTlsServer $serverCert @{ RequireClientCertificate = $true; TrustedCertificate = $clientCert }
             $client = Connect-Socket -ComputerName localhost -Port $server.Port -TimeoutSec 10 |
                 Protect-Socket -ClientCertificate $clientCert -TrustedCertificate $serverCert -TimeoutSec 10 -ErrorAction Stop
             $Opened.Add($client)
@@ -154,7 +128,7 @@ Describe 'New-SocketCertificate' -Tag 'Tls', 'Certificate' {
         It 'is refused as a client certificate by a server that trusts another one' {
             $serverCert = New-SocketCertificate
             $clientCert = New-SocketCertificate -DnsName mallory
-            $server = Start-Server $serverCert @{ RequireClientCertificate = $true; TrustedCertificate = (New-SocketCertificate -DnsName alice) }
+            $server = Start-TrackedTlsServer $serverCert @{ RequireClientCertificate = $true; TrustedCertificate = (New-SocketCertificate -DnsName alice) }
             $client = Connect-Socket -ComputerName localhost -Port $server.Port -TimeoutSec 10
             $Opened.Add($client)
             # TLS 1.3 lets the client finish before the server has judged its certificate: the refusal shows on the
@@ -173,7 +147,7 @@ Describe 'New-SocketCertificate' -Tag 'Tls', 'Certificate' {
             $read = Invoke-Openssl @('pkcs12', '-in', $pfx, '-passin', 'pass:new-cert-test', '-nokeys', '-clcerts')
             $read.ExitCode | Should -Be 0 -Because $read.Err
             $read.Out | Should -Match 'subject=CN ?= ?localhost'
-            $server = Start-Server $pfx @{ CertificatePassword = $Password }
+            $server = Start-TrackedTlsServer $pfx @{ CertificatePassword = $Password }
             (Connect-Trusting $server $c).RemoteCertificate.Thumbprint | Should -Be $c.Thumbprint
         }
 
@@ -198,7 +172,7 @@ Describe 'New-SocketCertificate' -Tag 'Tls', 'Certificate' {
             $c = New-SocketCertificate -KeyAlgorithm ECDsa -Path $pem -KeyPath $key
             (Get-Content -Raw $pem) | Should -Not -Match 'PRIVATE KEY'
             (Get-Content -Raw $key) | Should -Match '-----BEGIN PRIVATE KEY-----'
-            $server = Start-Server $pem @{ KeyPath = $key }
+            $server = Start-TrackedTlsServer $pem @{ KeyPath = $key }
             (Connect-Trusting $server $pem).CertificateErrors | Should -BeNullOrEmpty
         }
 

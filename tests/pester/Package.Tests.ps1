@@ -44,7 +44,7 @@ Import-Module SocketCmdlets
         # A private data folder: the repository registration must not touch the user's settings.
         # (.NET treats a data folder that does not exist as unset, so it is made first.)
         $data = New-Item -ItemType Directory -Force -Path (Join-Path $Work 'data')
-        $result = Invoke-ChildPwsh -File $file -Environment @{ XDG_DATA_HOME = $data.FullName } -TimeoutSec 120
+        $result = Start-ChildPwsh -Wait -File $file -Environment @{ XDG_DATA_HOME = $data.FullName } -TimeoutSec 120
         $output = $result.Output
         $result.ExitCode | Should -Be 0 -Because $result.Errors
         $output | Should -Contain "version=$($Manifest.ModuleVersion)"

@@ -14,16 +14,9 @@ AfterAll {
 }
 
 BeforeDiscovery {
-    # Binding to 127.0.0.2 works on Linux and Windows; macOS has only 127.0.0.1 unless an alias is added.
-    $probe = [System.Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
-    try {
-        $probe.Bind([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Parse('127.0.0.2'), 0))
-        $script:HasSecondLoopback = $true
-    } catch {
-        $script:HasSecondLoopback = $false
-    } finally {
-        $probe.Dispose()
-    }
+    # A second loopback address (tools/DevTools.psm1: Linux and Windows have it, macOS not without an alias).
+    Import-Module (Join-Path $PSScriptRoot '../../tools/DevTools.psm1')
+    $script:HasSecondLoopback = Test-LoopbackAddress 127.0.0.2
 }
 
 Describe 'Receive-SocketConnection' -Tag 'ReceiveSocketConnection' {
