@@ -38,17 +38,6 @@ BeforeAll {
     [System.IO.File]::WriteAllText($Files.Bundle, (& $pem $OtherCert) + (& $pem $ServerCert))
     [System.IO.File]::WriteAllBytes($Files.Locked, $ServerCert.Export('Pfx', 'secret'))
     [System.IO.File]::WriteAllText($Files.Junk, 'not a certificate')
-
-
-
-
-    function Connect-Tls {
-        # Connect-Socket -UseTls to a server with the given TLS parameters; the socket is closed after the test.
-        param($Server, [hashtable] $Tls, [string] $ComputerName = 'localhost')
-        $c = Connect-Socket -ComputerName $ComputerName -Port $Server.Port -UseTls @Tls -TimeoutSec 10 -ErrorAction Stop
-        $Opened.Add($c)
-        $c
-    }
 }
 
 AfterAll {

@@ -108,6 +108,14 @@ function Start-TrackedTlsServer {
     $s
 }
 
+function Connect-Tls {
+    # Connect-Socket -UseTls to a Start-TrackedTlsServer with the given TLS parameters; the socket goes into $Opened.
+    param($Server, [hashtable] $Tls, [string] $ComputerName = 'localhost')
+    $c = Connect-Socket -ComputerName $ComputerName -Port $Server.Port -UseTls @Tls -TimeoutSec 10 -ErrorAction Stop
+    $Opened.Add($c)
+    $c
+}
+
 function Clear-TlsTestState {
     # After each test: stops the programs in $Started (by their id), closes the sockets in $Opened and removes the second
     # PowerShells in $Jobs, the lists of the test file that dot-sourced this one.

@@ -16,21 +16,10 @@ BeforeAll {
     $script:Jobs = [System.Collections.Generic.List[object]]::new()
     $script:Opened = [System.Collections.Generic.List[object]]::new()
 
-
-
     function Get-SubjectAltName {
         param($Certificate)
         ($Certificate.Extensions | Where-Object { $_.Oid.Value -eq '2.5.29.17' }).Format($false)
     }
-
-    function Connect-Trusting {
-        # A TLS client to a Start-TlsTestServer that trusts -Trust for this call; returns the socket (closed after the test).
-        param($Server, $Trust)
-        $c = Connect-Socket -ComputerName localhost -Port $Server.Port -UseTls -TrustedCertificate $Trust -TimeoutSec 10 -ErrorAction Stop
-        $Opened.Add($c)
-        $c
-    }
-
 }
 
 AfterAll {
@@ -108,7 +97,7 @@ Describe 'New-SocketCertificate' -Tag 'Tls', 'Certificate' {
         ) {
             $c = New-SocketCertificate -KeyAlgorithm $Algorithm
             $server = Start-TrackedTlsServer $c
-            $client = Connect-Trusting $server $c
+            $client = Connect-Tls $server @{ TrustedCertificate = $c }
             $client.IsEncrypted | Should -BeTrue
             $client.CertificateErrors | Should -BeNullOrEmpty
             $client.RemoteCertificate.Thumbprint | Should -Be $c.Thumbprint
@@ -148,7 +137,7 @@ Describe 'New-SocketCertificate' -Tag 'Tls', 'Certificate' {
             $read.ExitCode | Should -Be 0 -Because $read.Err
             $read.Out | Should -Match 'subject=CN ?= ?localhost'
             $server = Start-TrackedTlsServer $pfx @{ CertificatePassword = $Password }
-            (Connect-Trusting $server $c).RemoteCertificate.Thumbprint | Should -Be $c.Thumbprint
+            (Connect-Tls $server @{ TrustedCertificate = $c }).RemoteCertificate.Thumbprint | Should -Be $c.Thumbprint
         }
 
         It 'writes a PEM with certificate and key that openssl x509 and openssl pkey read, the key matching the certificate' {
@@ -173,7 +162,7 @@ Describe 'New-SocketCertificate' -Tag 'Tls', 'Certificate' {
             (Get-Content -Raw $pem) | Should -Not -Match 'PRIVATE KEY'
             (Get-Content -Raw $key) | Should -Match '-----BEGIN PRIVATE KEY-----'
             $server = Start-TrackedTlsServer $pem @{ KeyPath = $key }
-            (Connect-Trusting $server $pem).CertificateErrors | Should -BeNullOrEmpty
+            (Connect-Tls $server @{ TrustedCertificate = $pem }).CertificateErrors | Should -BeNullOrEmpty
         }
 
         It 'makes the files that hold a key readable by their owner only' {
