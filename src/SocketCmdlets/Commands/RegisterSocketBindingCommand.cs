@@ -60,7 +60,7 @@ namespace SocketCmdlets.Commands
             if (Path != null)
             {
                 string path = GetUnresolvedProviderPathFromPSPath(Path);
-                ok = Try(() => socket.BindPath(path, Trace), socket, $"bind socket {socket.Id} to '{path}'", SocketOperation.Connect);
+                ok = Try(() => socket.BindPath(path, Trace), socket, $"bind socket {socket.Id} to '{path}'");
             }
             else
             {
@@ -68,7 +68,7 @@ namespace SocketCmdlets.Commands
                 {
                     IPAddress address = AddressResolver.ForBinding(Address, socket, ResolveTimeout(TimeoutSec), StopToken, Trace);
                     socket.Bind(address, Port);
-                }, socket, $"bind socket {socket.Id} to {Where(Address, Port)}", SocketOperation.Connect);
+                }, socket, $"bind socket {socket.Id} to {Where(Address, Port)}");
             }
 
             if (ok)

@@ -69,7 +69,7 @@ namespace SocketCmdlets.Commands
             }
 
             NetSocket socket = ResolveSocket(Socket, Id);
-            if (socket != null && Try(() => socket.Listen(Backlog), socket, $"listen on socket {socket.Id}", SocketOperation.Accept))
+            if (socket != null && Try(() => socket.Listen(Backlog), socket, $"listen on socket {socket.Id}"))
             {
                 Listening(socket);
             }
@@ -98,7 +98,7 @@ namespace SocketCmdlets.Commands
                     }
 
                     socket.Listen(Backlog);
-                }, path ?? Where(Address, Port), $"listen on {(path != null ? $"'{path}'" : Where(Address, Port))}", SocketOperation.Accept);
+                }, path ?? Where(Address, Port), $"listen on {(path != null ? $"'{path}'" : Where(Address, Port))}");
             }
             finally
             {
