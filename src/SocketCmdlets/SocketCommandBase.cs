@@ -67,7 +67,17 @@ namespace SocketCmdlets.Commands
         }
 
         /// <summary>Runs on another thread at Ctrl+C.</summary>
-        protected override void StopProcessing() => _stop.Cancel();
+        protected override void StopProcessing()
+        {
+            try
+            {
+                _stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // A stop that races the end of the pipeline finds the command already disposed: nothing is left to stop.
+            }
+        }
 
         /// <summary>EndProcessing is skipped after Ctrl+C or an upstream error; Dispose is not.</summary>
         public void Dispose()

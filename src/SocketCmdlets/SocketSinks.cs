@@ -12,12 +12,10 @@ namespace SocketCmdlets
     /// </summary>
     internal abstract class SocketSink : IDisposable
     {
-        protected SocketSink(NetSocket socket, PayloadEncoder encoder, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace)
+        protected SocketSink(NetSocket socket, PayloadEncoder encoder, Action<string> trace)
         {
             Socket = socket;
             Encoder = encoder;
-            Timeout = timeout;
-            CancellationToken = cancellationToken;
             Trace = trace;
         }
 
@@ -25,10 +23,6 @@ namespace SocketCmdlets
         public NetSocket Socket { get; }
 
         protected PayloadEncoder Encoder { get; }
-
-        protected TimeSpan Timeout { get; }
-
-        protected CancellationToken CancellationToken { get; }
 
         /// <summary>Hears what was sent (verbose output), or null.</summary>
         protected Action<string> Trace { get; }
@@ -57,7 +51,7 @@ namespace SocketCmdlets
         private long _sentBefore;
 
         public StreamSink(NetSocket socket, PayloadEncoder encoder, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace, bool background)
-            : base(socket, encoder, timeout, cancellationToken, trace)
+            : base(socket, encoder, trace)
         {
             _buffer = new SendBuffer(socket, timeout, cancellationToken, background);
             _sentBefore = socket.BytesSent;
@@ -95,6 +89,8 @@ namespace SocketCmdlets
         private readonly List<byte> _bytes = new List<byte>();
         private readonly Func<SocketDatagram, IPEndPoint> _destination;
         private readonly string _destinationText;
+        private readonly TimeSpan _timeout;
+        private readonly CancellationToken _cancellationToken;
 
         /// <summary>
         /// A sink whose datagrams go where <paramref name="destination"/> says (null: the socket's default peer), given
@@ -102,10 +98,12 @@ namespace SocketCmdlets
         /// </summary>
         public DatagramSink(NetSocket socket, PayloadEncoder encoder, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace,
             Func<SocketDatagram, IPEndPoint> destination, string destinationText)
-            : base(socket, encoder, timeout, cancellationToken, trace)
+            : base(socket, encoder, trace)
         {
             _destination = destination;
             _destinationText = destinationText;
+            _timeout = timeout;
+            _cancellationToken = cancellationToken;
         }
 
         public override string Attempt => $"send a datagram from socket {Socket.Id} to {_destinationText}";
@@ -144,7 +142,7 @@ namespace SocketCmdlets
         private void Send(byte[] payload, SocketDatagram answered)
         {
             IPEndPoint destination = _destination(answered);
-            Socket.SendDatagram(payload, 0, payload.Length, destination, Timeout, CancellationToken);
+            Socket.SendDatagram(payload, 0, payload.Length, destination, _timeout, _cancellationToken);
             Trace?.Invoke($"Sent a datagram of {payload.Length} bytes to {NetSocket.Format(destination ?? Socket.RemoteEndPoint)} (socket {Socket.Id}).");
         }
     }

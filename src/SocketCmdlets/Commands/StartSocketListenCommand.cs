@@ -94,7 +94,7 @@ namespace SocketCmdlets.Commands
                     }
                     else
                     {
-                        socket.Bind(AddressResolver.ForBinding(Address, socket, RegisterSocketBindingCommand.ResolveTimeout(TimeoutSec), StopToken, Trace), Port);
+                        socket.Bind(AddressResolver.ForBinding(Address, socket, ToTimeout(TimeoutSec), StopToken, Trace), Port);
                     }
 
                     socket.Listen(Backlog);
