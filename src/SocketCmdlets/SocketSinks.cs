@@ -27,6 +27,12 @@ namespace SocketCmdlets
         /// <summary>Hears what was sent (verbose output), or null.</summary>
         protected Action<string> Trace { get; }
 
+        /// <summary>
+        /// True when the sink gathers the bytes of several inputs into one send, which -Unbuffered turns off; false when
+        /// each input leaves at once anyway (a datagram).
+        /// </summary>
+        public abstract bool GathersInputs { get; }
+
         /// <summary>What a send attempts, for error messages ("send to 127.0.0.1:5000 (socket 3)").</summary>
         public abstract string Attempt { get; }
 
@@ -56,6 +62,8 @@ namespace SocketCmdlets
             _buffer = new SendBuffer(socket, timeout, cancellationToken, background);
             _sentBefore = socket.BytesSent;
         }
+
+        public override bool GathersInputs => true;
 
         public override string Attempt => $"send to {SocketCommandBase.Peer(Socket)}";
 
@@ -105,6 +113,8 @@ namespace SocketCmdlets
             _timeout = timeout;
             _cancellationToken = cancellationToken;
         }
+
+        public override bool GathersInputs => false;
 
         public override string Attempt => $"send a datagram from socket {Socket.Id} to {_destinationText}";
 

@@ -228,7 +228,7 @@ Describe 'UDP sockets' -Tag 'Udp' {
             @{ Case = "1, 'é' -AppendNewLine"; Items = @(1, 'é'); Extra = @{ AppendNewLine = $true }; Datagrams = @('31 0A', 'C3 A9 0A') }
             @{ Case = '[byte[]] (1, 2), [byte[]] (3)'; Items = @(, [byte[]] (1, 2)) + @(, [byte[]] (3)); Extra = @{}; Datagrams = @('01 02', '03') }
             @{ Case = "[char] 'a', [byte] 7 -Encoding unicode"; Items = @([char] 'a', [byte] 7); Extra = @{ Encoding = 'unicode' }; Datagrams = @('61 00', '07') }
-            @{ Case = '[byte] 1, [byte] 2 -Unbuffered (each input leaves at once)'; Items = @([byte] 1, [byte] 2); Extra = @{ Unbuffered = $true }; Datagrams = @('01', '02') }
+            @{ Case = '[byte] 1, [byte] 2 -Unbuffered (no change for datagrams)'; Items = @([byte] 1, [byte] 2); Extra = @{ Unbuffered = $true }; Datagrams = @('01 02') }
         ) {
             $pair = New-ConnectedPair
             try {

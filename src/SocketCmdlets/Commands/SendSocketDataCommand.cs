@@ -151,6 +151,7 @@ namespace SocketCmdlets.Commands
 
             _lastSocket = socket;
             bool ok;
+            bool unbuffered = Unbuffered.IsPresent;
             if (_path != null)
             {
                 ok = SendFile(socket);
@@ -159,6 +160,7 @@ namespace SocketCmdlets.Commands
             {
                 SocketSink sink = SinkFor(socket);
                 ok = Try(() => sink.Write(data), socket, sink.Attempt, SocketOperation.Send);
+                unbuffered = Unbuffered.IsPresent && sink.GathersInputs;
             }
 
             if (!ok)
@@ -167,8 +169,9 @@ namespace SocketCmdlets.Commands
                 return;
             }
 
-            // A socket from the pipeline gets its data now; data from the pipeline is gathered unless -Unbuffered.
-            if ((Unbuffered.IsPresent || !_socketNamed) && Flush() && PassThru.IsPresent && !_socketNamed)
+            // A socket from the pipeline gets its data now; data from the pipeline is gathered unless -Unbuffered (single
+            // bytes make one datagram either way: each datagram leaves at once, so -Unbuffered changes nothing there).
+            if ((unbuffered || !_socketNamed) && Flush() && PassThru.IsPresent && !_socketNamed)
             {
                 WriteObject(socket);
             }
