@@ -150,19 +150,8 @@ namespace SocketCmdlets.Commands
             }
 
             _lastSocket = socket;
-            bool ok;
-            bool unbuffered = Unbuffered.IsPresent;
-            if (_path != null)
-            {
-                ok = SendFile(socket);
-            }
-            else
-            {
-                SocketSink sink = SinkFor(socket);
-                ok = Try(() => sink.Write(data), socket, sink.Attempt, SocketOperation.Send);
-                unbuffered = Unbuffered.IsPresent && sink.GathersInputs;
-            }
-
+            SocketSink sink = _path == null ? SinkFor(socket) : null;
+            bool ok = sink == null ? SendFile(socket) : Try(() => sink.Write(data), socket, sink.Attempt, SocketOperation.Send);
             if (!ok)
             {
                 Fail(socket);
@@ -171,6 +160,7 @@ namespace SocketCmdlets.Commands
 
             // A socket from the pipeline gets its data now; data from the pipeline is gathered unless -Unbuffered (single
             // bytes make one datagram either way: each datagram leaves at once, so -Unbuffered changes nothing there).
+            bool unbuffered = Unbuffered.IsPresent && (sink == null || sink.GathersInputs);
             if ((unbuffered || !_socketNamed) && Flush() && PassThru.IsPresent && !_socketNamed)
             {
                 WriteObject(socket);
@@ -180,7 +170,7 @@ namespace SocketCmdlets.Commands
         protected override void EndProcessing()
         {
             NetSocket socket = _lastSocket;
-            if (Flush() && PassThru.IsPresent && socket != null && socket != _failed && _socketNamed)
+            if (Flush() && PassThru.IsPresent && socket != null && _socketNamed)
             {
                 WriteObject(socket);
             }
