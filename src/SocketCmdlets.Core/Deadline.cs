@@ -22,6 +22,25 @@ namespace SocketCmdlets
 
         public bool IsInfinite => _end == long.MaxValue;
 
+        /// <summary>
+        /// The time left, for a next step that takes a timeout (a TLS handshake after a connect): infinite for an infinite
+        /// deadline, else at least a millisecond, so a passed deadline gives a step the least time rather than none
+        /// ("no limit" to some callers) and the step reports the timeout itself.
+        /// </summary>
+        public TimeSpan Remaining
+        {
+            get
+            {
+                if (IsInfinite)
+                {
+                    return System.Threading.Timeout.InfiniteTimeSpan;
+                }
+
+                long left = _end - Stopwatch.GetTimestamp();
+                return TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (long)(left * (double)TimeSpan.TicksPerSecond / Stopwatch.Frequency)));
+            }
+        }
+
         public static Deadline After(TimeSpan timeout)
         {
             if (timeout == System.Threading.Timeout.InfiniteTimeSpan || timeout < TimeSpan.Zero)

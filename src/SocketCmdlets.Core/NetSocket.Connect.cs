@@ -24,10 +24,11 @@ namespace SocketCmdlets
 
         /// <summary>
         /// Connects to <paramref name="host"/> (a name or an address) and <paramref name="port"/>, trying every address
-        /// the name resolves to within <paramref name="timeout"/> (name resolution included). <paramref name="trace"/>
-        /// hears about the lookup and each attempt and its fate.
+        /// the name resolves to, then, with <paramref name="tls"/>, starts TLS as <see cref="Protect"/> does: name
+        /// resolution, the attempts and the handshake share the one deadline of <paramref name="timeout"/>.
+        /// <paramref name="trace"/> hears about the lookup and each attempt and its fate.
         /// </summary>
-        public NetSocket Connect(string host, int port, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
+        public NetSocket Connect(string host, int port, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null, TlsOptions tls = null)
         {
             if (string.IsNullOrWhiteSpace(host))
             {
@@ -49,8 +50,20 @@ namespace SocketCmdlets
                 RequireState("connect", "connecting needs a new or bound socket.", SocketState.Created, SocketState.Bound);
             }
 
-            var clock = Stopwatch.StartNew();
             Deadline deadline = Deadline.After(timeout);
+            ConnectWithin(host, port, deadline, cancellationToken, trace);
+            if (tls != null)
+            {
+                // The handshake gets what the connect left of the call's time.
+                Protect(tls, deadline.Remaining, cancellationToken, trace);
+            }
+
+            return this;
+        }
+
+        private void ConnectWithin(string host, int port, Deadline deadline, CancellationToken cancellationToken, Action<string> trace)
+        {
+            var clock = Stopwatch.StartNew();
             IPAddress[] addresses = Resolve(host, deadline, cancellationToken, trace);
             if (Protocol == SocketProtocol.Udp)
             {
@@ -59,7 +72,7 @@ namespace SocketCmdlets
                 trace?.Invoke($"Setting the default peer of UDP socket {Id} to {Format(peer)}.");
                 ConnectDatagram(peer);
                 RemoteHostName = host;
-                return this;
+                return;
             }
 
             IPEndPoint[] endPoints = Interleave(addresses).Select(a => new IPEndPoint(a, port)).ToArray();
@@ -70,7 +83,7 @@ namespace SocketCmdlets
             }
             else if (_state == SocketState.Bound)
             {
-                ConnectInTurn(endPoints, timeout, clock, deadline, cancellationToken, trace);
+                ConnectInTurn(endPoints, clock, deadline, cancellationToken, trace);
             }
             else
             {
@@ -78,7 +91,6 @@ namespace SocketCmdlets
             }
 
             RemoteHostName = host;
-            return this;
         }
 
         /// <summary>
@@ -153,7 +165,7 @@ namespace SocketCmdlets
         /// least <see cref="AttemptDelayMilliseconds"/> (without a timeout, <see cref="InTurnAttemptMillisecondsWithoutTimeout"/>);
         /// the last gets all that is left.
         /// </summary>
-        private void ConnectInTurn(IPEndPoint[] endPoints, TimeSpan timeout, Stopwatch clock, Deadline deadline, CancellationToken cancellationToken, Action<string> trace)
+        private void ConnectInTurn(IPEndPoint[] endPoints, Stopwatch clock, Deadline deadline, CancellationToken cancellationToken, Action<string> trace)
         {
             bool infinite = deadline.IsInfinite;
             for (int i = 0; i < endPoints.Length; i++)
@@ -162,10 +174,11 @@ namespace SocketCmdlets
                 Deadline attempt = deadline;
                 if (!last)
                 {
+                    double left = infinite ? 0 : deadline.Remaining.TotalMilliseconds;
                     double share = infinite
                         ? InTurnAttemptMillisecondsWithoutTimeout
-                        : Math.Max(AttemptDelayMilliseconds, (timeout - clock.Elapsed).TotalMilliseconds / (endPoints.Length - i));
-                    attempt = Deadline.After(TimeSpan.FromMilliseconds(infinite ? share : Math.Min(share, Math.Max(0, (timeout - clock.Elapsed).TotalMilliseconds))));
+                        : Math.Max(AttemptDelayMilliseconds, left / (endPoints.Length - i));
+                    attempt = Deadline.After(TimeSpan.FromMilliseconds(infinite ? share : Math.Min(share, left)));
                 }
 
                 trace?.Invoke($"Connecting to {Format(endPoints[i])} (address {i + 1} of {endPoints.Length}{(last ? string.Empty : $", for up to {attempt.Timeout.TotalMilliseconds:0} ms: the socket is bound, so its addresses are tried in turn")}).");

@@ -41,8 +41,11 @@ namespace SocketCmdlets.Commands
             || e is UnauthorizedAccessException || e is ArgumentException || e is NotSupportedException
             || e is ObjectDisposedException || e is System.Security.SecurityException || e is System.Security.Authentication.AuthenticationException;
 
-        /// <summary>Maps an engine exception to an error record. <paramref name="attempt"/> says what was tried ("connect to localhost:80").</summary>
-        public static ErrorRecord FromException(Exception e, object target, string attempt, SocketOperation operation)
+        /// <summary>
+        /// Maps an engine exception to an error record. <paramref name="attempt"/> says what was tried ("connect to
+        /// localhost:80"); <paramref name="operation"/>, for calls that wait on the network, names a system timeout.
+        /// </summary>
+        public static ErrorRecord FromException(Exception e, object target, string attempt, SocketOperation? operation = null)
         {
             ErrorRecord record = Map(e, target, attempt, operation);
             string facts = Facts(e);
@@ -76,7 +79,7 @@ namespace SocketCmdlets.Commands
             return text.ToString();
         }
 
-        private static ErrorRecord Map(Exception e, object target, string attempt, SocketOperation operation)
+        private static ErrorRecord Map(Exception e, object target, string attempt, SocketOperation? operation)
         {
             string prefix = $"Could not {attempt}: ";
             switch (e)
@@ -137,7 +140,7 @@ namespace SocketCmdlets.Commands
             }
         }
 
-        private static ErrorRecord FromSocketException(SocketException e, object target, string prefix, SocketOperation operation)
+        private static ErrorRecord FromSocketException(SocketException e, object target, string prefix, SocketOperation? operation)
         {
             switch (e.SocketErrorCode)
             {
@@ -164,9 +167,9 @@ namespace SocketCmdlets.Commands
                 case SocketError.NotConnected:
                     return Create(e, "ConnectionReset", ErrorCategory.ConnectionError, target,
                         prefix + "the peer closed or reset the connection. Reconnect if the conversation must go on.");
-                case SocketError.TimedOut:
+                case SocketError.TimedOut when operation.HasValue:
                     return Create(e, operation + "Timeout", ErrorCategory.OperationTimeout, target,
-                        prefix + "the network timed out. " + TimeoutAdvice(operation));
+                        prefix + "the network timed out. " + TimeoutAdvice(operation.Value));
                 case SocketError.NetworkUnreachable:
                 case SocketError.HostUnreachable:
                 case SocketError.NetworkDown:

@@ -67,7 +67,17 @@ namespace SocketCmdlets.Commands
         }
 
         /// <summary>Runs on another thread at Ctrl+C.</summary>
-        protected override void StopProcessing() => _stop.Cancel();
+        protected override void StopProcessing()
+        {
+            try
+            {
+                _stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // A stop that races the end of the pipeline finds the command already disposed: nothing is left to stop.
+            }
+        }
 
         /// <summary>EndProcessing is skipped after Ctrl+C or an upstream error; Dispose is not.</summary>
         public void Dispose()
@@ -152,8 +162,11 @@ namespace SocketCmdlets.Commands
         /// <summary>
         /// Runs an engine call. A failure becomes an error record for the current input (and false), or with
         /// <paramref name="terminating"/> ends the call; Ctrl+C becomes <see cref="PipelineStoppedException"/>, which is not an error.
+        /// <paramref name="attempt"/> says what was tried ("connect to localhost:80"). <paramref name="operation"/> is given
+        /// only by calls that wait on the network (accept, connect, send, receive): it names a system timeout of theirs
+        /// (AcceptTimeout, ConnectTimeout, ...).
         /// </summary>
-        protected bool Try(Action action, object target, string attempt, SocketOperation operation, Func<Exception, bool> quiet = null, bool terminating = false)
+        protected bool Try(Action action, object target, string attempt, SocketOperation? operation = null, Func<Exception, bool> quiet = null, bool terminating = false)
         {
             try
             {
@@ -237,7 +250,7 @@ namespace SocketCmdlets.Commands
         protected bool IsBound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
 
         /// <summary>The peer of a socket for messages: its endpoint, or the path of a Unix domain socket, with the id.</summary>
-        protected static string Peer(NetSocket socket) =>
+        internal static string Peer(NetSocket socket) =>
             $"{socket.RemotePath ?? socket.LocalPath ?? NetSocket.Format(socket.RemoteEndPoint)} (socket {socket.Id})";
 
         /// <summary>Formats a host and port for messages.</summary>

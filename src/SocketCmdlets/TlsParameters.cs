@@ -34,6 +34,15 @@ namespace SocketCmdlets.Commands
     /// -TrustedCertificate and -CertificateThumbprint, shared by every cmdlet that makes a TLS client: checked and
     /// loaded before any socket call, turned into the engine's <see cref="CertificateTrust"/>.
     /// </summary>
+    /// <remarks>
+    /// The TLS parameters themselves stay declared in each cmdlet, on purpose. PowerShell lists the parameters of a
+    /// base class after those of the cmdlet class, and dynamic parameters after both, so moving them into a
+    /// TlsClientCommandBase or an IDynamicParameters object would reorder Get-Command -Syntax and the help; and the
+    /// cmdlets put them in different parameter sets (Connect-Socket: the host sets only; Join-Socket: its host set;
+    /// Start-SocketRelay: the sets that forward to a host; Protect-Socket and Test-SocketConnection: all sets), which
+    /// one shared declaration cannot say. What they share is what the parameters mean, which lives here and in
+    /// <see cref="TlsCommands"/>.
+    /// </remarks>
     internal static class TlsTrustParameters
     {
         /// <summary>

@@ -71,6 +71,17 @@ namespace SocketCmdlets.Tests
         }
 
         [Fact]
+        public void A_Ctrl_C_that_comes_after_the_command_was_disposed_is_harmless()
+        {
+            // PowerShell may call StopProcessing on its own thread while the pipeline ends and disposes its commands.
+            var command = new SocketCmdlets.Commands.SendSocketDataCommand();
+            ((IDisposable)command).Dispose();
+            System.Reflection.MethodInfo stop = typeof(Cmdlet).GetMethod("StopProcessing", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic);
+            Exception thrown = Record.Exception(() => stop.Invoke(command, null));
+            Assert.Null(thrown?.InnerException ?? thrown);
+        }
+
+        [Fact]
         public void Ctrl_C_ends_a_Send_SocketData_the_peer_does_not_read()
         {
             using (Pair pair = Pair.Open())

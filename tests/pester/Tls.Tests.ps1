@@ -587,6 +587,25 @@ Describe 'TLS' -Tag 'Tls' {
             }
         }
 
+        It 'ends the handshake of Connect-Socket -UseTls with a silent peer on Ctrl+C, with no error, leaving no socket' {
+            # The listener never accepts: the TCP connect succeeds, the handshake gets no answer; no -TimeoutSec.
+            $job = Start-SecondPowerShell -ArgumentList $pair.Port {
+                param($port)
+                $null = Connect-Socket -ComputerName 127.0.0.1 -Port $port -UseTls -SkipCertificateCheck -Verbose
+            }
+            try {
+                Wait-Until -TimeoutSec 10 { @($job.PowerShell.Streams.Verbose | Where-Object Message -Like 'Starting the TLS handshake*').Count -gt 0 }
+                Stop-SecondPowerShell $job | Should -BeTrue
+                Get-StopError $job | Should -BeNullOrEmpty
+                Get-ErrorVariable $job | Should -BeNullOrEmpty
+                $made = @($job.PowerShell.Streams.Verbose | Where-Object Message -Like 'Starting the TLS handshake*')[0].Message
+                $id = [int] ($made -replace '^.* on socket (\d+).*$', '$1')
+                Get-Socket -Id $id -ErrorAction Ignore | Should -BeNullOrEmpty -Because 'the socket the call made is closed after Ctrl+C'
+            } finally {
+                Remove-SecondPowerShell $job
+            }
+        }
+
         It 'reports ConnectTimeout within -TimeoutSec when the peer never answers the handshake (Connect-Socket -UseTls), leaving no socket' {
             # The listener never accepts: the TCP connect succeeds, the handshake gets no answer.
             $before = @(Get-Socket).Count

@@ -194,6 +194,17 @@ Describe 'UDP sockets' -Tag 'Udp' {
             @{ Case = '42'; Value = 42; Extra = @{}; Hex = '34 32' }
             @{ Case = "@([byte]1, 'x')"; Value = @([byte] 1, 'x'); Extra = @{}; Hex = '01 78' }
             @{ Case = "'A' -Encoding unicode"; Value = 'A'; Extra = @{ Encoding = 'unicode' }; Hex = '41 00' }
+            @{ Case = "'A' -Encoding utf32"; Value = 'A'; Extra = @{ Encoding = 'utf32' }; Hex = '41 00 00 00' }
+            @{ Case = "'é' -Encoding ascii (unencodable: ?)"; Value = 'é'; Extra = @{ Encoding = 'ascii' }; Hex = '3F' }
+            @{ Case = "[char] 'é'"; Value = [char] 'é'; Extra = @{}; Hex = 'C3 A9' }
+            @{ Case = 'a surrogate pair'; Value = [char]::ConvertFromUtf32(0x1F600); Extra = @{}; Hex = 'F0 9F 98 80' }
+            @{ Case = '$true'; Value = $true; Extra = @{}; Hex = '54 72 75 65' }
+            @{ Case = '1.5 (invariant culture)'; Value = 1.5; Extra = @{}; Hex = '31 2E 35' }
+            @{ Case = "@('a', `$null, 'b')"; Value = @('a', $null, 'b'); Extra = @{}; Hex = '61 62' }
+            @{ Case = "@('x', @(1, 2)) (a nested collection as its text)"; Value = @('x', @(1, 2)); Extra = @{}; Hex = '78 31 20 32' }
+            @{ Case = 'a string with a note property'; Value = ('hi' | Add-Member -NotePropertyName Note -NotePropertyValue 1 -PassThru); Extra = @{}; Hex = '68 69' }
+            @{ Case = "'' -AppendNewLine"; Value = ''; Extra = @{ AppendNewLine = $true }; Hex = '0A' }
+            @{ Case = "[byte[]] (1) -AppendNewLine (bytes get no line ending)"; Value = [byte[]] (1); Extra = @{ AppendNewLine = $true }; Hex = '01' }
         ) {
             $pair = New-ConnectedPair
             try {
@@ -208,6 +219,59 @@ Describe 'UDP sockets' -Tag 'Udp' {
             $datagrams = @($rx | Receive-SocketData -Count 2 -TimeoutSec 5)
             ConvertTo-Hex $datagrams[0].Data | Should -Be $Hex -Because 'one object is one datagram, with the bytes a stream gets'
             $datagrams[1].Text | Should -Be 'marker' -Because 'the object made one datagram, not one per item'
+        }
+
+        It 'sends piped <Case> as the bytes TCP gets, one datagram per object and one per run of single bytes' -ForEach @(
+            @{ Case = "'a', 'b'"; Items = @('a', 'b'); Extra = @{}; Datagrams = @('61', '62') }
+            @{ Case = "[byte] 1, [byte] 2, 'x', [byte] 3"; Items = @([byte] 1, [byte] 2, 'x', [byte] 3); Extra = @{}; Datagrams = @('01 02', '78', '03') }
+            @{ Case = "1, 'é' -AppendNewLine"; Items = @(1, 'é'); Extra = @{ AppendNewLine = $true }; Datagrams = @('31 0A', 'C3 A9 0A') }
+            @{ Case = '[byte[]] (1, 2), [byte[]] (3)'; Items = @(, [byte[]] (1, 2)) + @(, [byte[]] (3)); Extra = @{}; Datagrams = @('01 02', '03') }
+            @{ Case = "[char] 'a', [byte] 7 -Encoding unicode"; Items = @([char] 'a', [byte] 7); Extra = @{ Encoding = 'unicode' }; Datagrams = @('61 00', '07') }
+            @{ Case = '[byte] 1, [byte] 2 -Unbuffered (no change for datagrams)'; Items = @([byte] 1, [byte] 2); Extra = @{ Unbuffered = $true }; Datagrams = @('01 02') }
+        ) {
+            $pair = New-ConnectedPair
+            try {
+                $Items | Send-SocketData -Socket $pair.Client @Extra -ErrorAction Stop
+                $pair.Client | Close-Socket -Direction Send
+                ConvertTo-Hex (Receive-AllBytes $pair.Peer -TimeoutSec 5) | Should -Be ($Datagrams -join ' ') -Because 'a stream gets the bytes of every object, one after the other'
+            } finally {
+                $pair.Close()
+            }
+            $Items | Send-SocketData -Socket $tx -ComputerName 127.0.0.1 -Port $port @Extra -ErrorAction Stop
+            'marker' | Send-SocketData -Socket $tx -ComputerName 127.0.0.1 -Port $port
+            $received = @($rx | Receive-SocketData -Count ($Datagrams.Count + 1) -TimeoutSec 5)
+            @($received | Select-Object -First $Datagrams.Count | ForEach-Object { ConvertTo-Hex $_.Data }) | Should -Be $Datagrams
+            $received[-1].Text | Should -Be 'marker' -Because 'no other datagram came between'
+        }
+
+        It 'sends the single bytes gathered before a command earlier in the pipeline failed, as over TCP' {
+            $pair = New-ConnectedPair
+            try {
+                { & { [byte] 1; [byte] 2; throw 'the producer failed' } | Send-SocketData -Socket $pair.Client } | Should -Throw '*the producer failed*'
+                $pair.Client | Close-Socket -Direction Send
+                ConvertTo-Hex (Receive-AllBytes $pair.Peer -TimeoutSec 5) | Should -Be '01 02'
+            } finally {
+                $pair.Close()
+            }
+            { & { [byte] 1; [byte] 2; throw 'the producer failed' } | Send-SocketData -Socket $tx -ComputerName 127.0.0.1 -Port $port } | Should -Throw '*the producer failed*'
+            $datagram = $rx | Receive-SocketData -TimeoutSec 5
+            ConvertTo-Hex $datagram.Data | Should -Be '01 02'
+        }
+
+        It 'sends a received datagram given as data as its bytes, over TCP as over UDP' {
+            'ping' | Send-SocketData -Socket $tx -ComputerName 127.0.0.1 -Port $port
+            $datagram = $rx | Receive-SocketData -TimeoutSec 5
+            $pair = New-ConnectedPair
+            try {
+                $datagram | Send-SocketData -Socket $pair.Client -AppendNewLine -ErrorAction Stop
+                $pair.Client | Close-Socket -Direction Send
+                ConvertTo-Hex (Receive-AllBytes $pair.Peer -TimeoutSec 5) | Should -Be '70 69 6E 67' -Because 'its bytes, with no line ending'
+            } finally {
+                $pair.Close()
+            }
+            $other = New-Receiver
+            $datagram | Send-SocketData -Socket $rx -RemoteEndPoint $other.LocalEndPoint -AppendNewLine -ErrorAction Stop
+            ConvertTo-Hex ($other | Receive-SocketData -TimeoutSec 5).Data | Should -Be '70 69 6E 67'
         }
 
         It 'sends each piped string as a datagram of its own, with -AppendNewLine as over TCP' {

@@ -63,7 +63,7 @@ namespace SocketCmdlets.Commands
 
             string verb = Leave ? "leave" : "join";
             if (!Try(() => socket.ChangeMulticastMembership(Group, LocalAddress, InterfaceIndex, Leave), socket,
-                $"{verb} the multicast group {Group} on socket {socket.Id}", SocketOperation.Receive))
+                $"{verb} the multicast group {Group} on socket {socket.Id}"))
             {
                 return;
             }

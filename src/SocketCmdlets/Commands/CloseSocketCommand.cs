@@ -32,7 +32,7 @@ namespace SocketCmdlets.Commands
             {
                 SocketState before = socket.State;
                 string attempt = Direction == CloseDirection.Send ? $"shut down sending on socket {socket.Id}" : $"close socket {socket.Id}";
-                if (!Try(() => socket.Close(Direction), socket, attempt, SocketOperation.Send))
+                if (!Try(() => socket.Close(Direction), socket, attempt))
                 {
                     continue;
                 }

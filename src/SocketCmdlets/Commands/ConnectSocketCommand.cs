@@ -131,13 +131,10 @@ namespace SocketCmdlets.Commands
                     }
                     else
                     {
-                        var clock = System.Diagnostics.Stopwatch.StartNew();
-                        socket.Connect(ComputerName, Port, ToTimeout(TimeoutSec), StopToken, Trace);
+                        TlsOptions tls = null;
                         if (UseTls.IsPresent)
                         {
-                            // -TimeoutSec bounds the whole call: the handshake gets what the connect left.
-                            System.TimeSpan left = TimeoutSec <= 0 ? ToTimeout(0) : System.TimeSpan.FromSeconds(System.Math.Max(0.001, TimeoutSec - clock.Elapsed.TotalSeconds));
-                            var tls = new TlsOptions
+                            tls = new TlsOptions
                             {
                                 TargetHost = TargetHost ?? ComputerName,
                                 SkipCertificateCheck = SkipCertificateCheck.IsPresent,
@@ -148,9 +145,10 @@ namespace SocketCmdlets.Commands
                             {
                                 Trace?.Invoke(TlsTrustParameters.Describe(_trust));
                             }
-
-                            socket.Protect(tls, left, StopToken, Trace);
                         }
+
+                        // -TimeoutSec bounds the whole call: resolution, the attempts and the handshake share one deadline.
+                        socket.Connect(ComputerName, Port, ToTimeout(TimeoutSec), StopToken, Trace, tls);
                     }
                 }, (object)socket ?? where, $"connect to {where}", SocketOperation.Connect);
             }

@@ -84,7 +84,7 @@ namespace SocketCmdlets.Commands
                             case SessionKeyAction.EndOfInput:
                                 screen.Finish();
                                 if ((editor.Completed.Length > 0 && !SendText(pump, socket, screen, transcript, editor.Completed))
-                                    || !Try(pump.HalfClose, socket, $"half-close socket {socket.Id}", SocketOperation.Send))
+                                    || !Try(pump.HalfClose, socket, $"half-close socket {socket.Id}"))
                                 {
                                     end = "the send failed";
                                     return;
@@ -152,7 +152,7 @@ namespace SocketCmdlets.Commands
         /// <summary>Sends typed text; false (after writing the error) when the send failed, which ends the session.</summary>
         private bool SendText(SessionPump pump, NetSocket socket, SessionConsole screen, SessionTranscript transcript, string text)
         {
-            byte[] bytes = Encoding.GetBytes(text);
+            byte[] bytes = new PayloadEncoder(Encoding, null).ToBytes(text);
             transcript?.Sent(text);
             bool sent = false;
             screen.Around(() => sent = Try(() => pump.Send(bytes, socket.SendTimeout, StopToken), socket, $"send to {Peer(socket)}", SocketOperation.Send));

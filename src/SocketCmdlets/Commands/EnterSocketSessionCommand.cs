@@ -126,7 +126,7 @@ namespace SocketCmdlets.Commands
             bool owned = socket == null;
             try
             {
-                if (_transcriptPath != null && !Try(() => transcript = new SessionTranscript(_transcriptPath), _transcriptPath, $"create the transcript '{_transcriptPath}'", SocketOperation.Receive))
+                if (_transcriptPath != null && !Try(() => transcript = new SessionTranscript(_transcriptPath), _transcriptPath, $"create the transcript '{_transcriptPath}'"))
                 {
                     return;
                 }
@@ -164,9 +164,6 @@ namespace SocketCmdlets.Commands
             }
         }
 
-        private static TimeSpan ToTimeout(double seconds) =>
-            seconds <= 0 ? System.Threading.Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(Math.Max(seconds, 0.001));
-
         private NetSocket ConnectNew()
         {
             string where = Where(ComputerName, Port);
@@ -174,13 +171,8 @@ namespace SocketCmdlets.Commands
             bool ok = Try(() =>
             {
                 socket = Own(NetSocket.Create(SocketProtocol.Tcp));
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                socket.Connect(ComputerName, Port, ToTimeout(TimeoutSec), StopToken, Trace);
-                if (UseTls.IsPresent)
-                {
-                    TimeSpan left = TimeoutSec <= 0 ? ToTimeout(0) : ToTimeout(Math.Max(0.001, TimeoutSec - clock.Elapsed.TotalSeconds));
-                    socket.Protect(new TlsOptions { TargetHost = ComputerName, SkipCertificateCheck = SkipCertificateCheck.IsPresent }, left, StopToken, Trace);
-                }
+                TlsOptions tls = UseTls.IsPresent ? new TlsOptions { TargetHost = ComputerName, SkipCertificateCheck = SkipCertificateCheck.IsPresent } : null;
+                socket.Connect(ComputerName, Port, ToTimeout(TimeoutSec), StopToken, Trace, tls);
             }, where, $"connect to {where}", SocketOperation.Connect);
             if (!ok)
             {

@@ -22,7 +22,7 @@ namespace SocketCmdlets.Commands
             foreach (NetSocket socket in ResolveSockets(Socket, ById ? Id : null))
             {
                 SocketOptions options = null;
-                if (Try(() => options = socket.GetOptions(), socket, $"read the options of socket {socket.Id}", SocketOperation.Send))
+                if (Try(() => options = socket.GetOptions(), socket, $"read the options of socket {socket.Id}"))
                 {
                     WriteObject(options);
                 }

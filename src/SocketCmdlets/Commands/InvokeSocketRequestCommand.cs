@@ -13,10 +13,9 @@ namespace SocketCmdlets.Commands
     public sealed partial class InvokeSocketRequestCommand : SocketCommandBase
     {
         private NetSocket _socket;
-        private SendBuffer _buffer;
+        private StreamSink _sink;
         private TimeSpan _receiveTimeout;
         private string _attempt;
-        private string _newLine;
         private string _delimiter;
         private bool _line;
         private int _partialReplyLines;
@@ -149,8 +148,7 @@ namespace SocketCmdlets.Commands
 
             _verbose = VerboseEnabled;
             _receiveTimeout = TimeoutFor(_socket, TimeoutSec, send: false);
-            _buffer = new SendBuffer(_socket, TimeoutFor(_socket, TimeoutSec, send: true), StopToken);
-            _newLine = AppendNewLine.IsPresent ? NewLine : null;
+            _sink = new StreamSink(_socket, new PayloadEncoder(Encoding, AppendNewLine.IsPresent ? NewLine : null), TimeoutFor(_socket, TimeoutSec, send: true), StopToken, null, background: false);
             _line = Line.IsPresent || (WholeReplies && Delimiter == null);
             _delimiter = _line ? "\n" : Delimiter;
             _attempt = $"exchange a request and its reply with {Peer(_socket)}";
@@ -185,8 +183,8 @@ namespace SocketCmdlets.Commands
                     // The request and its reply are one exchange: no other runspace's request or read comes between.
                     using (_socket.EnterExchange(_receiveTimeout, StopToken))
                     {
-                        Payload.Append(_buffer, data, Encoding, _newLine);
-                        _buffer.Flush();
+                        _sink.Write(data);
+                        _sink.Flush();
                         answered = WholeReplies ? ReceiveWholeReply(number) : ReceiveReply();
                     }
                 }, _socket, _attempt, SocketOperation.Receive, terminating: true);
@@ -242,8 +240,8 @@ namespace SocketCmdlets.Commands
         {
             if (disposing)
             {
-                _buffer?.Dispose();
-                _buffer = null;
+                _sink?.Dispose();
+                _sink = null;
             }
 
             base.Dispose(disposing);

@@ -96,7 +96,7 @@ namespace SocketCmdlets.Commands
             }
 
             SocketRelaySession session = null;
-            bool ok = Try(() => session = SocketRelay.Join(Socket, target, RelayTimeouts.From(IdleTimeoutSec), StopToken, Trace),
+            bool ok = Try(() => session = SocketRelay.Join(Socket, target, ToTimeout(IdleTimeoutSec), StopToken, Trace),
                 Socket, $"relay {Peer(Socket)} to {Peer(target)}", SocketOperation.Receive);
             if (!ok)
             {
@@ -134,7 +134,7 @@ namespace SocketCmdlets.Commands
                 {
                     created = NetSocket.Create(SocketProtocol.Tcp, path != null ? SocketFamily.Unix : (SocketFamily?)null);
                     created.Owner = CurrentOwner;
-                    TimeSpan timeout = RelayTimeouts.From(TimeoutSec);
+                    TimeSpan timeout = ToTimeout(TimeoutSec);
                     if (path != null)
                     {
                         Trace?.Invoke($"Connecting to the Unix socket '{path}' to relay socket {Socket.Id} there.");
@@ -142,13 +142,9 @@ namespace SocketCmdlets.Commands
                         return;
                     }
 
-                    var clock = System.Diagnostics.Stopwatch.StartNew();
-                    created.Connect(ComputerName, Port, timeout, StopToken, Trace);
-                    if (UseTls.IsPresent)
-                    {
-                        TimeSpan left = TimeoutSec <= 0 ? timeout : TimeSpan.FromSeconds(Math.Max(0.001, TimeoutSec - clock.Elapsed.TotalSeconds));
-                        created.Protect(new TlsOptions { TargetHost = TargetHost ?? ComputerName, SkipCertificateCheck = SkipCertificateCheck.IsPresent, Trust = _trust }, left, StopToken, Trace);
-                    }
+                    // One deadline for the connect and the handshake.
+                    TlsOptions tls = UseTls.IsPresent ? new TlsOptions { TargetHost = TargetHost ?? ComputerName, SkipCertificateCheck = SkipCertificateCheck.IsPresent, Trust = _trust } : null;
+                    created.Connect(ComputerName, Port, timeout, StopToken, Trace, tls);
                 }, where, $"connect to {where} to relay {Peer(Socket)}", SocketOperation.Connect);
             }
             finally
@@ -162,12 +158,5 @@ namespace SocketCmdlets.Commands
             target = created;
             return ok;
         }
-    }
-
-    internal static class RelayTimeouts
-    {
-        /// <summary>Seconds as a timeout: 0 means none; a positive value never rounds down to none.</summary>
-        public static TimeSpan From(double seconds) =>
-            seconds <= 0 ? System.Threading.Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(Math.Max(1, (long)Math.Min(seconds * TimeSpan.TicksPerSecond, TimeSpan.MaxValue.Ticks / 2)));
     }
 }

@@ -56,7 +56,7 @@ namespace SocketCmdlets.Commands
             SocketOptions options = OptionsFromParameters();
             SocketFamily? family = IsBound(nameof(AddressFamily)) ? AddressFamily : (SocketFamily?)null;
             NetSocket socket = null;
-            if (Try(() => socket = Own(NetSocket.Create(Protocol, family, options, Name)), null, "create a socket", SocketOperation.Connect))
+            if (Try(() => socket = Own(NetSocket.Create(Protocol, family, options, Name)), null, "create a socket"))
             {
                 if (VerboseEnabled)
                 {

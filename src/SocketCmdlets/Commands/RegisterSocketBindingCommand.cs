@@ -60,15 +60,15 @@ namespace SocketCmdlets.Commands
             if (Path != null)
             {
                 string path = GetUnresolvedProviderPathFromPSPath(Path);
-                ok = Try(() => socket.BindPath(path, Trace), socket, $"bind socket {socket.Id} to '{path}'", SocketOperation.Connect);
+                ok = Try(() => socket.BindPath(path, Trace), socket, $"bind socket {socket.Id} to '{path}'");
             }
             else
             {
                 ok = Try(() =>
                 {
-                    IPAddress address = AddressResolver.ForBinding(Address, socket, ResolveTimeout(TimeoutSec), StopToken, Trace);
+                    IPAddress address = AddressResolver.ForBinding(Address, socket, ToTimeout(TimeoutSec), StopToken, Trace);
                     socket.Bind(address, Port);
-                }, socket, $"bind socket {socket.Id} to {Where(Address, Port)}", SocketOperation.Connect);
+                }, socket, $"bind socket {socket.Id} to {Where(Address, Port)}");
             }
 
             if (ok)
@@ -81,9 +81,5 @@ namespace SocketCmdlets.Commands
                 WriteObject(socket);
             }
         }
-
-        /// <summary>A -TimeoutSec in seconds as a timeout: 0 means no limit; any other value, however small, is a limit.</summary>
-        internal static System.TimeSpan ResolveTimeout(double timeoutSec) =>
-            timeoutSec <= 0 ? System.Threading.Timeout.InfiniteTimeSpan : System.TimeSpan.FromTicks(System.Math.Max(1, (long)(timeoutSec * System.TimeSpan.TicksPerSecond)));
     }
 }

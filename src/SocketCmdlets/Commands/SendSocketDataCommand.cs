@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Management.Automation;
 using System.Net;
 using System.Text;
@@ -13,15 +12,13 @@ namespace SocketCmdlets.Commands
     {
         private const string ReplySet = "Reply";
 
-        private SendBuffer _buffer;
+        private PayloadEncoder _encoder;
+        private SocketSink _sink;
         private NetSocket _failed;
-        private long _pendingSince;
         private string _path;
         private bool _socketNamed;
         private IPEndPoint _destination;
         private bool _endPointNamed;
-        private readonly List<byte> _datagramBytes = new List<byte>();
-        private NetSocket _datagramSocket;
         private NetSocket _lastSocket;
 
         /// <summary>The connected socket to send on (for UDP: any socket; see -ComputerName).</summary>
@@ -133,8 +130,11 @@ namespace SocketCmdlets.Commands
             {
                 _path = ResolveFile(Path);
             }
+
+            _encoder = new PayloadEncoder(Encoding, AppendNewLine.IsPresent ? NewLine : null);
         }
 
+        /// <summary>One piped object: checked, then handed to the sink of its socket (a stream or datagrams).</summary>
         protected override void ProcessRecord()
         {
             NetSocket socket = ById ? ResolveSocket(null, Id) : Socket ?? ReplyTo?.Socket;
@@ -143,104 +143,32 @@ namespace SocketCmdlets.Commands
                 ThrowParameterError("SocketOrDataRequired", "Name the socket to send on: -Socket, -Id, or pipe the sockets (with -Data), or pipe a received datagram to reply to it.");
             }
 
-            if (socket == null || socket == _failed)
+            object data = Data is PSObject ps ? ps.BaseObject : Data;
+            if (socket == null || socket == _failed || !Acceptable(socket, data))
             {
                 return;
             }
 
-            if (socket.Protocol == SocketProtocol.Udp)
-            {
-                ProcessDatagram(socket);
-                return;
-            }
-
-            // A piped socket brings its own RemoteEndPoint by property name: only a named one is a conflict.
-            if (ComputerName != null || _endPointNamed)
-            {
-                WriteError(ErrorFactory.Create(new System.ArgumentException("A destination was given for a stream socket."), "ConflictingParameters", ErrorCategory.InvalidArgument, socket,
-                    $"-ComputerName, -Port and -RemoteEndPoint address UDP datagrams; socket {socket.Id} is a connected stream socket, whose data goes to its peer. Leave them out."));
-                return;
-            }
-
-            if (_buffer != null && _buffer.Socket != socket)
-            {
-                Flush();
-            }
-
-            if (_buffer == null)
-            {
-                _buffer = new SendBuffer(socket, TimeoutFor(socket, TimeoutSec, send: true), StopToken, background: true);
-                _pendingSince = socket.BytesSent;
-            }
-
-            bool ok;
             _lastSocket = socket;
-            if (_path != null)
-            {
-                // With -Path the piped objects are sockets; a socket the binder also put in -Data is not data.
-                object piped = Data is PSObject p ? p.BaseObject : Data;
-                if (piped != null && piped != socket)
-                {
-                    ThrowParameterError("ConflictingParameters", "-Path sends a file; data from the pipeline cannot be sent with it. Send them in two calls.");
-                }
-
-                ok = SendFile(socket);
-            }
-            else
-            {
-                object data = Data is PSObject ps ? ps.BaseObject : Data;
-                if (data is NetSocket)
-                {
-                    WriteError(ErrorFactory.Create(new ArgumentException("The data is a socket."), "DataIsSocket", ErrorCategory.InvalidArgument, data,
-                        "The data to send is a socket object. Name -Socket when piping data, or -Data when piping sockets."));
-                    return;
-                }
-
-                ok = Try(() =>
-                {
-                    Payload.Append(_buffer, data, Encoding, AppendNewLine.IsPresent ? NewLine : null);
-                    _buffer.EndOfInput();
-                }, socket, $"send to {Peer(socket)}", SocketOperation.Send);
-            }
-
+            SocketSink sink = _path == null ? SinkFor(socket) : null;
+            bool ok = sink == null ? SendFile(socket) : Try(() => sink.Write(data), socket, sink.Attempt, SocketOperation.Send);
             if (!ok)
             {
                 Fail(socket);
                 return;
             }
 
-            // A socket from the pipeline gets its data now; data from the pipeline is gathered unless -Unbuffered.
-            if (Unbuffered.IsPresent || !_socketNamed)
+            // A socket from the pipeline gets its data now; data from the pipeline is gathered unless -Unbuffered (single
+            // bytes make one datagram either way: each datagram leaves at once, so -Unbuffered changes nothing there).
+            bool unbuffered = Unbuffered.IsPresent && (sink == null || sink.GathersInputs);
+            if ((unbuffered || !_socketNamed) && Flush() && PassThru.IsPresent && !_socketNamed)
             {
-                if (!Flush())
-                {
-                    return;
-                }
-
-                if (PassThru.IsPresent && !_socketNamed)
-                {
-                    WriteObject(socket);
-                }
+                WriteObject(socket);
             }
         }
 
         protected override void EndProcessing()
         {
-            if (!FlushDatagramBytes())
-            {
-                return;
-            }
-
-            if (_datagramSocket != null)
-            {
-                if (PassThru.IsPresent && _socketNamed)
-                {
-                    WriteObject(_datagramSocket);
-                }
-
-                return;
-            }
-
             NetSocket socket = _lastSocket;
             if (Flush() && PassThru.IsPresent && socket != null && _socketNamed)
             {
@@ -248,33 +176,89 @@ namespace SocketCmdlets.Commands
             }
         }
 
+        /// <summary>False, after writing the error, when this input cannot go to <paramref name="socket"/> at all.</summary>
+        private bool Acceptable(NetSocket socket, object data)
+        {
+            bool datagram = socket.Protocol == SocketProtocol.Udp;
+            if (datagram && _path != null)
+            {
+                WriteError(ErrorFactory.Create(new NotSupportedException("-Path streams a file over a stream socket."), "ConflictingParameters", ErrorCategory.InvalidArgument, socket,
+                    $"-Path streams a file, which needs a stream socket; socket {socket.Id} is UDP. Send the file's bytes in datagrams of at most {NetSocket.MaxDatagramIPv4} bytes instead."));
+                Fail(socket);
+                return false;
+            }
+
+            // A piped socket brings its own RemoteEndPoint by property name: only a named one is a conflict.
+            if (!datagram && (ComputerName != null || _endPointNamed))
+            {
+                WriteError(ErrorFactory.Create(new ArgumentException("A destination was given for a stream socket."), "ConflictingParameters", ErrorCategory.InvalidArgument, socket,
+                    $"-ComputerName, -Port and -RemoteEndPoint address UDP datagrams; socket {socket.Id} is a connected stream socket, whose data goes to its peer. Leave them out."));
+                return false;
+            }
+
+            if (_path != null)
+            {
+                // With -Path the piped objects are sockets; a socket the binder also put in -Data is not data.
+                if (data != null && data != socket)
+                {
+                    ThrowParameterError("ConflictingParameters", "-Path sends a file; data from the pipeline cannot be sent with it. Send them in two calls.");
+                }
+
+                return true;
+            }
+
+            if (data is NetSocket)
+            {
+                WriteError(ErrorFactory.Create(new ArgumentException("The data is a socket."), "DataIsSocket", ErrorCategory.InvalidArgument, data,
+                    "The data to send is a socket object. Name -Socket when piping data, or -Data when piping sockets."));
+                return false;
+            }
+
+            return true;
+        }
+
+        /// <summary>The sink of <paramref name="socket"/>; the sink of another socket is flushed first, so input stays in order.</summary>
+        private SocketSink SinkFor(NetSocket socket)
+        {
+            if (_sink != null && _sink.Socket != socket)
+            {
+                Flush();
+            }
+
+            if (_sink == null)
+            {
+                TimeSpan timeout = TimeoutFor(socket, TimeoutSec, send: true);
+                _sink = socket.Protocol == SocketProtocol.Udp
+                    ? new DatagramSink(socket, _encoder, timeout, StopToken, Trace, answered => Destination(socket, answered), DestinationText(socket))
+                    : (SocketSink)new StreamSink(socket, _encoder, timeout, StopToken, Trace, background: true);
+            }
+
+            return _sink;
+        }
+
+        /// <summary>Sends what the sink holds and lets it go; false after writing the error of a failed send.</summary>
         private bool Flush()
         {
-            SendBuffer buffer = _buffer;
-            if (buffer == null)
+            SocketSink sink = _sink;
+            if (sink == null)
             {
                 return true;
             }
 
-            _buffer = null;
-            NetSocket socket = buffer.Socket;
+            _sink = null;
             try
             {
-                bool ok = Try(buffer.Flush, socket, $"send to {Peer(socket)}", SocketOperation.Send);
+                bool ok = Try(sink.Flush, sink.Socket, sink.Attempt, SocketOperation.Send);
                 if (!ok)
                 {
-                    Fail(socket);
-                }
-                else if (VerboseEnabled && socket.BytesSent > _pendingSince)
-                {
-                    WriteVerbose($"Sent {socket.BytesSent - _pendingSince} bytes to {Peer(socket)}.");
+                    Fail(sink.Socket);
                 }
 
                 return ok;
             }
             finally
             {
-                buffer.Dispose();
+                sink.Dispose();
             }
         }
 
@@ -284,13 +268,13 @@ namespace SocketCmdlets.Commands
         /// </summary>
         protected override void Dispose(bool disposing)
         {
-            if (disposing && _buffer != null)
+            if (disposing && _sink != null)
             {
                 try
                 {
                     if (!StopToken.IsCancellationRequested)
                     {
-                        _buffer.Flush();
+                        _sink.Flush();
                     }
                 }
                 catch (Exception e) when (ErrorFactory.IsExpected(e) || e is OperationCanceledException)
@@ -299,8 +283,8 @@ namespace SocketCmdlets.Commands
                 }
                 finally
                 {
-                    _buffer.Dispose();
-                    _buffer = null;
+                    _sink.Dispose();
+                    _sink = null;
                 }
             }
 
@@ -310,8 +294,11 @@ namespace SocketCmdlets.Commands
         private void Fail(NetSocket socket)
         {
             _failed = socket;
-            _buffer?.Dispose();
-            _buffer = null;
+            if (_sink != null && _sink.Socket == socket)
+            {
+                _sink.Dispose();
+                _sink = null;
+            }
         }
     }
 }

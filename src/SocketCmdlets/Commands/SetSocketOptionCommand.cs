@@ -105,7 +105,7 @@ namespace SocketCmdlets.Commands
                     continue;
                 }
 
-                if (!Try(() => socket.SetOptions(changes), socket, $"change the options of socket {socket.Id}", SocketOperation.Send))
+                if (!Try(() => socket.SetOptions(changes), socket, $"change the options of socket {socket.Id}"))
                 {
                     continue;
                 }

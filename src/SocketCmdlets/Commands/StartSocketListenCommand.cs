@@ -69,7 +69,7 @@ namespace SocketCmdlets.Commands
             }
 
             NetSocket socket = ResolveSocket(Socket, Id);
-            if (socket != null && Try(() => socket.Listen(Backlog), socket, $"listen on socket {socket.Id}", SocketOperation.Accept))
+            if (socket != null && Try(() => socket.Listen(Backlog), socket, $"listen on socket {socket.Id}"))
             {
                 Listening(socket);
             }
@@ -94,11 +94,11 @@ namespace SocketCmdlets.Commands
                     }
                     else
                     {
-                        socket.Bind(AddressResolver.ForBinding(Address, socket, RegisterSocketBindingCommand.ResolveTimeout(TimeoutSec), StopToken, Trace), Port);
+                        socket.Bind(AddressResolver.ForBinding(Address, socket, ToTimeout(TimeoutSec), StopToken, Trace), Port);
                     }
 
                     socket.Listen(Backlog);
-                }, path ?? Where(Address, Port), $"listen on {(path != null ? $"'{path}'" : Where(Address, Port))}", SocketOperation.Accept);
+                }, path ?? Where(Address, Port), $"listen on {(path != null ? $"'{path}'" : Where(Address, Port))}");
             }
             finally
             {

@@ -144,8 +144,8 @@ namespace SocketCmdlets.Commands
                 MaxConnections = MaxConnections,
                 AllowAddress = AllowAddress,
                 DenyAddress = DenyAddress,
-                IdleTimeout = RelayTimeouts.From(IdleTimeoutSec),
-                ConnectTimeout = RelayTimeouts.From(TimeoutSec),
+                IdleTimeout = ToTimeout(IdleTimeoutSec),
+                ConnectTimeout = ToTimeout(TimeoutSec),
                 Name = Name,
             };
             string listen = options.ListenPath != null ? $"'{options.ListenPath}'" : Where(ListenAddress, ListenPort);

@@ -111,7 +111,7 @@ namespace SocketCmdlets.Commands
                     }
 
                     listener.Listen();
-                }, path ?? Where(Address, Port), $"listen on {where}", SocketOperation.Accept, terminating: true))
+                }, path ?? Where(Address, Port), $"listen on {where}", terminating: true))
                 {
                     return;
                 }

@@ -63,7 +63,7 @@ namespace SocketCmdlets.Commands
             var closed = new List<NetSocket>();
             IList<NetSocket> ready = null;
             Try(() => ready = SocketWaiter.Wait(_sockets, Read.IsPresent || !Write.IsPresent, Write.IsPresent, timeout, StopToken, closed.Add),
-                null, "wait for sockets", SocketOperation.Receive);
+                null, "wait for sockets");
             foreach (NetSocket socket in closed)
             {
                 string why = socket.State == SocketState.Closed ? "it cannot become ready" : "it is neither connected nor listening, so it cannot become ready; connect it or listen first";
