@@ -1,5 +1,7 @@
 using System;
 using System.IO;
+using System.Net.Security;
+using System.Security.Authentication;
 
 namespace SocketCmdlets
 {
@@ -56,6 +58,41 @@ namespace SocketCmdlets
 
         /// <summary>The maximum record length in bytes.</summary>
         public int Limit { get; }
+    }
+
+    /// <summary>The peer's certificate failed validation.</summary>
+    public sealed class CertificateValidationException : AuthenticationException
+    {
+        public CertificateValidationException(string message, SslPolicyErrors errors, Exception inner)
+            : base(message, inner)
+        {
+            Errors = errors;
+        }
+
+        /// <summary>What was wrong.</summary>
+        public SslPolicyErrors Errors { get; }
+    }
+
+    /// <summary>A TLS stream ended without the peer's close_notify, inside a record: what arrived may be truncated.</summary>
+    public sealed class TlsTruncatedException : IOException
+    {
+        public TlsTruncatedException(NetSocket socket, Exception inner)
+            : base($"The TLS stream of socket {socket.Id} was cut without close_notify: what arrived may be incomplete.", inner)
+        {
+            Socket = socket;
+        }
+
+        /// <summary>The socket whose stream was cut.</summary>
+        public NetSocket Socket { get; }
+    }
+
+    /// <summary>The TLS handshake failed for a reason other than the certificate (a plain-text peer, a peer that closed, no common version).</summary>
+    public sealed class TlsHandshakeException : IOException
+    {
+        public TlsHandshakeException(string message, Exception inner)
+            : base(message, inner)
+        {
+        }
     }
 }
 

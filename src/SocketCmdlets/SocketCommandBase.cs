@@ -217,7 +217,7 @@ namespace SocketCmdlets.Commands
         {
             if (!asBytes)
             {
-                return encoding.GetString(buffer, offset, length);
+                return TextDecoder.Decode(encoding, buffer, offset, length);
             }
 
             var bytes = new byte[length];
