@@ -39,7 +39,7 @@ namespace SocketCmdlets
                 throw new ArgumentOutOfRangeException(nameof(port), port, "The port must be between 1 and 65535.");
             }
 
-            RequireIp("connect to a host and port", "give -Path for a Unix domain socket.");
+            RequireIp("connect to a host and port");
             if (Protocol == SocketProtocol.Udp)
             {
                 RequireState("set the default peer", "a UDP socket can be connected while it is new, bound or already connected.", SocketState.Created, SocketState.Bound, SocketState.Connected);

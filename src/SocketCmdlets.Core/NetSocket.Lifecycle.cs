@@ -23,7 +23,7 @@ namespace SocketCmdlets
                 UnixEndPoints.RequireSupport();
                 if (protocol != SocketProtocol.Tcp)
                 {
-                    throw new NotSupportedException("Unix domain sockets are stream sockets here: use -Protocol Tcp (the default) with -AddressFamily Unix.");
+                    throw new UnsupportedSocketKindException(protocol, SocketFamily.Unix);
                 }
 
                 addressFamily = AddressFamily.Unix;
@@ -89,10 +89,10 @@ namespace SocketCmdlets
                 throw new ArgumentOutOfRangeException(nameof(port), port, "The port must be between 0 and 65535.");
             }
 
-            RequireIp("bind to an address and port", "give -Path for a Unix domain socket.");
+            RequireIp("bind to an address and port");
             lock (_gate)
             {
-                RequireState("bind", "binding needs a new socket (New-Socket).", SocketState.Created);
+                RequireState("bind", "binding needs a new socket.", SocketRequirement.New, SocketState.Created);
                 address = address ?? (_requestedFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any);
                 CheckFamily(address);
                 _socket.Bind(new IPEndPoint(address, port));
@@ -113,12 +113,12 @@ namespace SocketCmdlets
 
             if (Protocol == SocketProtocol.Udp)
             {
-                throw new InvalidSocketStateException(this, "listen", "UDP sockets do not listen or accept: bind one and receive datagrams with Receive-SocketData.");
+                throw new InvalidSocketStateException(this, "listen", "UDP sockets do not listen or accept: bind one and receive datagrams.", SocketRequirement.StreamToListen);
             }
 
             lock (_gate)
             {
-                RequireState("listen", "bind it first (Register-SocketBinding).", SocketState.Bound);
+                RequireState("listen", "bind it first.", SocketRequirement.Bound, SocketState.Bound);
                 _socket.Listen(backlog == 0 ? (int)SocketOptionName.MaxConnections : backlog);
                 _state = SocketState.Listening;
             }
@@ -129,7 +129,7 @@ namespace SocketCmdlets
         /// <summary>Waits for and accepts one connection.</summary>
         public NetSocket Accept(TimeSpan timeout, CancellationToken cancellationToken)
         {
-            RequireState("accept a connection", "accepting needs a listening socket (Start-SocketListen).", SocketState.Listening);
+            RequireState("accept a connection", "accepting needs a listening socket.", SocketRequirement.Listening, SocketState.Listening);
             Deadline deadline = Deadline.After(timeout);
             while (true)
             {

@@ -159,6 +159,6 @@ namespace SocketCmdlets
         }
 
         private void RequireReceivable() =>
-            RequireState("receive", "receiving needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected, SocketState.HalfClosed);
+            RequireState("receive", "receiving needs a connected socket.", SocketRequirement.Connected, SocketState.Connected, SocketState.HalfClosed);
     }
 }

@@ -24,7 +24,7 @@ namespace SocketCmdlets
                 throw new ArgumentOutOfRangeException(nameof(count));
             }
 
-            RequireState("send", "sending needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected);
+            RequireState("send", "sending needs a connected socket.", SocketRequirement.Connected, SocketState.Connected);
             using (EnterSend(timeout, cancellationToken))
             {
                 long before = BytesSent;
@@ -53,7 +53,7 @@ namespace SocketCmdlets
         [MethodImpl(HotPath.Optimize)]
         public long SendFrom(Stream source, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null)
         {
-            RequireState("send", "sending needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected);
+            RequireState("send", "sending needs a connected socket.", SocketRequirement.Connected, SocketState.Connected);
             using (EnterSend(timeout, cancellationToken))
             {
                 byte[] chunk = BufferPool.Rent();

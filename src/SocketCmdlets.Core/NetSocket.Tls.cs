@@ -75,7 +75,7 @@ namespace SocketCmdlets
                 throw new InvalidSocketStateException(this, "start TLS", "TLS needs a stream socket; this one is UDP.");
             }
 
-            RequireState("start TLS", "TLS needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected);
+            RequireState("start TLS", "TLS needs a connected socket.", SocketRequirement.Connected, SocketState.Connected);
             if (_tls != null)
             {
                 throw new InvalidSocketStateException(this, "start TLS", "it is already encrypted.");

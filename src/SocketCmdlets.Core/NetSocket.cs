@@ -165,20 +165,26 @@ namespace SocketCmdlets
             return ip.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ip.Address.MapToIPv4(), ip.Port) : ip;
         }
 
-        private void RequireIp(string operation, string requirement)
+        private void RequireIp(string operation)
         {
             if (_requestedFamily == AddressFamily.Unix)
             {
-                throw new InvalidSocketStateException(this, operation, "it is a Unix domain socket; " + requirement);
+                throw new InvalidSocketStateException(this, operation, "it is a Unix domain socket; it has a path, not an address and port.", SocketRequirement.Path);
             }
         }
 
-        internal void RequireState(string operation, string requirement, params SocketState[] allowed)
+        internal void RequireState(string operation, string requirement, params SocketState[] allowed) =>
+            RequireState(operation, requirement, SocketRequirement.None, allowed);
+
+        /// <summary>Throws unless the socket is in one of the <paramref name="allowed"/> states; a closed socket says so.</summary>
+        internal void RequireState(string operation, string requirement, SocketRequirement needs, params SocketState[] allowed)
         {
             SocketState state = _state;
             if (Array.IndexOf(allowed, state) < 0)
             {
-                throw new InvalidSocketStateException(this, operation, state == SocketState.Closed ? "a closed socket cannot be used again; create a new socket." : requirement);
+                throw state == SocketState.Closed
+                    ? new InvalidSocketStateException(this, operation, "a closed socket cannot be used again; create a new socket.")
+                    : new InvalidSocketStateException(this, operation, requirement, needs);
             }
         }
 

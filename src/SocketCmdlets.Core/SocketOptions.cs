@@ -135,7 +135,7 @@ namespace SocketCmdlets
             {
                 if (Broadcast.Value && socket.ProtocolType != ProtocolType.Udp)
                 {
-                    throw new NotSupportedException("Broadcast is for UDP sockets (New-Socket -Protocol Udp).");
+                    throw new SocketOptionException(nameof(Broadcast), SocketRequirement.Udp, "Broadcast is for UDP sockets.");
                 }
 
                 if (socket.ProtocolType == ProtocolType.Udp)

@@ -59,7 +59,7 @@ namespace SocketCmdlets
             {
                 if (_state != SocketState.Connected)
                 {
-                    throw new InvalidSocketStateException(this, "send a datagram", "a UDP socket without a default peer needs a destination: give -ComputerName and -Port, or connect it with Connect-Socket.");
+                    throw new InvalidSocketStateException(this, "send a datagram", "a UDP socket without a default peer needs a destination.", SocketRequirement.Destination);
                 }
             }
             else
@@ -123,7 +123,7 @@ namespace SocketCmdlets
         public int ReceiveDatagrams(int count, Encoding encoding, TimeSpan timeout, CancellationToken cancellationToken, Action<SocketDatagram> onDatagram)
         {
             RequireUdp("receive datagrams");
-            RequireState("receive datagrams", "bind it first (Register-SocketBinding), or send or connect so the system binds it.", SocketState.Bound, SocketState.Connected);
+            RequireState("receive datagrams", "bind it first, or send or connect so the system binds it.", SocketRequirement.BoundBySomeone, SocketState.Bound, SocketState.Connected);
             using (EnterReceive(timeout, cancellationToken))
             {
                 return ReceiveDatagramsCore(count, encoding, timeout, cancellationToken, onDatagram);
@@ -201,7 +201,7 @@ namespace SocketCmdlets
 
                 if (leave && !_groups.ContainsKey(group))
                 {
-                    throw new InvalidSocketStateException(this, $"leave {group}", "it is not a member of that group (Add-SocketMulticastGroup joins one).");
+                    throw new InvalidSocketStateException(this, $"leave {group}", "it is not a member of that group.", SocketRequirement.GroupMember);
                 }
 
                 SocketOptionName name = leave ? SocketOptionName.DropMembership : SocketOptionName.AddMembership;
@@ -245,25 +245,8 @@ namespace SocketCmdlets
         {
             if (Protocol != SocketProtocol.Udp)
             {
-                throw new InvalidSocketStateException(this, operation, "datagrams are for UDP sockets (New-Socket -Protocol Udp).");
+                throw new InvalidSocketStateException(this, operation, "datagrams are for UDP sockets.", SocketRequirement.Udp);
             }
         }
-    }
-
-    /// <summary>A datagram is larger than UDP can carry; it was not sent.</summary>
-    public sealed class DatagramTooLargeException : System.IO.IOException
-    {
-        public DatagramTooLargeException(int size, int limit)
-            : base($"The datagram is {size} bytes; UDP carries at most {limit} bytes in one datagram. Split the data or use TCP.")
-        {
-            Size = size;
-            Limit = limit;
-        }
-
-        /// <summary>The size that was refused.</summary>
-        public int Size { get; }
-
-        /// <summary>The largest payload allowed.</summary>
-        public int Limit { get; }
     }
 }

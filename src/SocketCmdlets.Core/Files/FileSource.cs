@@ -173,17 +173,4 @@ namespace SocketCmdlets
             public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
     }
-
-    /// <summary>A path that names a directory where a file was expected.</summary>
-    public sealed class PathIsDirectoryException : IOException
-    {
-        public PathIsDirectoryException(string path)
-            : base($"'{path}' is a directory, not a file.")
-        {
-            Path = path;
-        }
-
-        /// <summary>The path that names a directory.</summary>
-        public string Path { get; }
-    }
 }

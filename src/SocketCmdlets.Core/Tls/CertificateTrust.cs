@@ -286,13 +286,4 @@ namespace SocketCmdlets
         /// <summary>What the runtime found wrong.</summary>
         public SslPolicyErrors Errors { get; }
     }
-
-    /// <summary>The peer's certificate is not one of the thumbprints given for the handshake.</summary>
-    public sealed class CertificatePinMismatchException : AuthenticationException
-    {
-        public CertificatePinMismatchException(string message, Exception inner)
-            : base(message, inner)
-        {
-        }
-    }
 }
