@@ -99,17 +99,15 @@ namespace SocketCmdlets
                 }
             }
 
-            // The handshake runs on a blocking socket through a stream; bytes already buffered go first.
+            // The handshake runs through a stream over the same non-blocking socket; bytes already buffered go first.
             byte[] pending = _inbox.TakeAll();
             _inbox.Settle();
-            PrefixedStream transport;
+            SocketStream transport;
             SslStream tls;
             Task handshake;
             try
             {
-                _socket.Blocking = true;
-                var network = new NetworkStream(_socket, ownsSocket: false);
-                transport = new PrefixedStream(pending, network);
+                transport = new SocketStream(this, pending);
                 tls = new SslStream(transport, false, validate);
                 trace?.Invoke(options.IsServer
                     ? $"Starting the TLS handshake as the server on socket {Id}."
@@ -120,8 +118,7 @@ namespace SocketCmdlets
             }
             catch (Exception e)
             {
-                // Nothing was read yet: the socket goes back to what it was, its buffered bytes included.
-                RestorePlain();
+                // Nothing was read yet: the socket stays as it was, its buffered bytes included.
                 _inbox.PutBack(pending);
                 if (e is IOException && e.InnerException is SocketException inner)
                 {
@@ -154,7 +151,6 @@ namespace SocketCmdlets
             catch (Exception e) when (!(e is SocketTimeoutException) && !(e is OperationCanceledException))
             {
                 Observe(handshake);
-                RestorePlain();
                 if (check.Refused && !options.SkipCertificateCheck)
                 {
                     throw check.Failure(e);
@@ -182,17 +178,6 @@ namespace SocketCmdlets
             CertificateErrors = check.Reasons;
             trace?.Invoke($"TLS established on socket {Id}: {TlsProtocol}{(CipherSuite != null ? ", " + CipherSuite : string.Empty)}{(ApplicationProtocol != null ? ", ALPN " + ApplicationProtocol : string.Empty)}{(RemoteCertificate != null ? ", peer certificate " + RemoteCertificate.Subject : string.Empty)}.");
             return this;
-        }
-
-        private void RestorePlain()
-        {
-            try
-            {
-                _socket.Blocking = false;
-            }
-            catch (ObjectDisposedException)
-            {
-            }
         }
 
         /// <summary>

@@ -107,7 +107,7 @@ namespace SocketCmdlets.Core.Tests
             byte[] bytes = s_utf8.GetBytes("a\nb\nc");
             var result = Read(new RecordReader(s_utf8, "\n", false, 100), s_utf8, false, bytes);
             Assert.Equal(new[] { "a", "b" }, result.Records);
-            Assert.Equal(new[] { RecordFlags.MoreBuffered, RecordFlags.None }, result.Flags);
+            Assert.Equal(new[] { RecordFlags.MoreBuffered, RecordFlags.None }, result.Flags.ToArray());
             Assert.Equal(1, result.Buffer.Count);
         }
 

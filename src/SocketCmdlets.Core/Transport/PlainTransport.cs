@@ -97,7 +97,7 @@ namespace SocketCmdlets
                 SocketError error;
                 try
                 {
-                    sent = SendSome(buffer, offset, count, out error);
+                    sent = SendSome(Raw, buffer, offset, count, out error);
                 }
                 catch (ObjectDisposedException)
                 {
@@ -191,14 +191,14 @@ namespace SocketCmdlets
         /// until every byte is out, spinning on EWOULDBLOCK for ever when the peer does not read; its overload that
         /// takes a list of segments makes one system call, as every other runtime's does.
         /// </summary>
-        private int SendSome(byte[] buffer, int offset, int count, out SocketError error)
+        internal static int SendSome(Socket socket, byte[] buffer, int offset, int count, out SocketError error)
         {
             if (!RuntimeFacts.IsMono)
             {
-                return Raw.Send(buffer, offset, count, SocketFlags.None, out error);
+                return socket.Send(buffer, offset, count, SocketFlags.None, out error);
             }
 
-            int sent = Raw.Send(new List<ArraySegment<byte>>(1) { new ArraySegment<byte>(buffer, offset, count) }, SocketFlags.None, out error);
+            int sent = socket.Send(new List<ArraySegment<byte>>(1) { new ArraySegment<byte>(buffer, offset, count) }, SocketFlags.None, out error);
             return error == SocketError.Success ? sent : 0;
         }
     }

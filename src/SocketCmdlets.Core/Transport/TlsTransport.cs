@@ -8,8 +8,8 @@ using System.Threading.Tasks;
 namespace SocketCmdlets
 {
     /// <summary>
-    /// TLS over the plain transport's socket: an <see cref="SslStream"/> over a <see cref="NetworkStream"/> on the
-    /// socket (made blocking for it), with the bytes received before the handshake in front. A read that does not
+    /// TLS wrapped around the plain transport: an <see cref="SslStream"/> over a <see cref="SocketStream"/> on the same
+    /// non-blocking socket, with the bytes received before the handshake in front. A read that does not
     /// finish in time is kept for the next receive, so a record half received is never lost; a write that does not
     /// finish leaves a record half sent, so the connection is closed.
     /// </summary>
@@ -24,7 +24,7 @@ namespace SocketCmdlets
 
         private readonly NetSocket _owner;
         private readonly SslStream _tls;
-        private readonly PrefixedStream _transport;
+        private readonly SocketStream _transport;
         private byte[] _buffer;
         private int _start;
         private int _end;
@@ -32,7 +32,7 @@ namespace SocketCmdlets
         private Task _write;
         private bool _closeNotifySent;
 
-        public TlsTransport(NetSocket owner, SslStream tls, PrefixedStream transport)
+        public TlsTransport(NetSocket owner, SslStream tls, SocketStream transport)
         {
             _owner = owner;
             _tls = tls;
