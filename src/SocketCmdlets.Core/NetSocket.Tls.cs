@@ -151,6 +151,10 @@ namespace SocketCmdlets
             catch (Exception e) when (!(e is SocketTimeoutException) && !(e is OperationCanceledException))
             {
                 Observe(handshake);
+
+                // A handshake that failed before it read anything (its first write met a reset) leaves the bytes
+                // buffered before it where they were, for the next receive.
+                _inbox.PutBack(transport.TakeUnreadPrefix());
                 if (check.Refused && !options.SkipCertificateCheck)
                 {
                     throw check.Failure(e);

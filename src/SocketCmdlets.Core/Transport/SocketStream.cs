@@ -25,6 +25,21 @@ namespace SocketCmdlets
             _prefix = prefix ?? Array.Empty<byte>();
         }
 
+        /// <summary>
+        /// The bytes received before the handshake, when the handshake read none of them (it failed first); else none.
+        /// They are no longer this stream's.
+        /// </summary>
+        public byte[] TakeUnreadPrefix()
+        {
+            if (_position > 0 || _prefix.Length == 0)
+            {
+                return Array.Empty<byte>();
+            }
+
+            _position = _prefix.Length;
+            return _prefix;
+        }
+
         /// <summary>True once a read of the socket returned its end.</summary>
         public bool SawEndOfStream { get; private set; }
 
