@@ -10,14 +10,15 @@ namespace SocketCmdlets
     public sealed partial class NetSocket
     {
         /// <summary>The largest UDP payload over IPv4.</summary>
-        public const int MaxDatagramIPv4 = 65507;
+        public const int MaxDatagramIPv4 = DatagramEndpoint.MaxIPv4;
 
         /// <summary>The largest UDP payload over IPv6 (without jumbograms).</summary>
-        public const int MaxDatagramIPv6 = 65527;
+        public const int MaxDatagramIPv6 = DatagramEndpoint.MaxIPv6;
 
-        private byte[] _datagramBuffer;
-        private readonly System.Collections.Generic.Dictionary<IPAddress, (IPAddress Local, int Index)> _groups =
-            new System.Collections.Generic.Dictionary<IPAddress, (IPAddress Local, int Index)>();
+        // The datagram side, made for the first datagram call (a TCP socket never has one); one instance wins a race.
+        private DatagramEndpoint _datagrams;
+
+        private DatagramEndpoint Datagrams => LazyInitializer.EnsureInitialized(ref _datagrams, () => new DatagramEndpoint(this, _plain));
 
         /// <summary>The multicast groups this socket has joined.</summary>
         public IPAddress[] MulticastGroups
@@ -26,7 +27,7 @@ namespace SocketCmdlets
             {
                 lock (_gate)
                 {
-                    return new System.Collections.Generic.List<IPAddress>(_groups.Keys).ToArray();
+                    return _datagrams?.Groups ?? new IPAddress[0];
                 }
             }
         }
@@ -73,38 +74,13 @@ namespace SocketCmdlets
                 RequireState("send a datagram", "the socket was closed.", SocketState.Created, SocketState.Bound, SocketState.Connected);
             }
 
-            IPAddress target = destination?.Address ?? _remoteEndPoint?.Address;
-            int limit = target != null && (target.AddressFamily == AddressFamily.InterNetwork || target.IsIPv4MappedToIPv6) ? MaxDatagramIPv4 : MaxDatagramIPv6;
+            int limit = DatagramEndpoint.LimitFor(destination?.Address ?? _remoteEndPoint?.Address);
             if (count > limit)
             {
                 throw new DatagramTooLargeException(count, limit);
             }
 
-            Deadline deadline = Deadline.After(timeout);
-            while (true)
-            {
-                try
-                {
-                    int sent = destination == null
-                        ? _socket.Send(data, offset, count, SocketFlags.None)
-                        : _socket.SendTo(data, offset, count, SocketFlags.None, destination);
-                    Interlocked.Add(ref _bytesSent, sent);
-                    break;
-                }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
-                {
-                    WaitReady(SelectMode.SelectWrite, deadline, cancellationToken, SocketOperation.Send);
-                }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
-                {
-                    throw new DatagramTooLargeException(count, limit);
-                }
-                catch (ObjectDisposedException)
-                {
-                    throw Closed("send a datagram");
-                }
-            }
-
+            Datagrams.Send(data, offset, count, destination, limit, timeout, cancellationToken);
             if (_state == SocketState.Created)
             {
                 // The system bound the socket to a free port for the first datagram; replies come back there.
@@ -126,44 +102,8 @@ namespace SocketCmdlets
             RequireState("receive datagrams", "bind it first, or send or connect so the system binds it.", SocketRequirement.BoundBySomeone, SocketState.Bound, SocketState.Connected);
             using (EnterReceive(timeout, cancellationToken))
             {
-                return ReceiveDatagramsCore(count, encoding, timeout, cancellationToken, onDatagram);
+                return Datagrams.Receive(count, encoding, timeout, cancellationToken, onDatagram);
             }
-        }
-
-        private int ReceiveDatagramsCore(int count, Encoding encoding, TimeSpan timeout, CancellationToken cancellationToken, Action<SocketDatagram> onDatagram)
-        {
-            if (_datagramBuffer == null)
-            {
-                _datagramBuffer = new byte[65536];
-            }
-
-            int received = 0;
-            while (count < 0 || received < count)
-            {
-                WaitReady(SelectMode.SelectRead, Deadline.After(timeout), cancellationToken, SocketOperation.Receive);
-                EndPoint from = _socket.AddressFamily == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
-                int length;
-                try
-                {
-                    length = _socket.ReceiveFrom(_datagramBuffer, 0, _datagramBuffer.Length, SocketFlags.None, ref from);
-                }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
-                {
-                    continue;
-                }
-                catch (ObjectDisposedException)
-                {
-                    throw Closed("receive datagrams");
-                }
-
-                var data = new byte[length];
-                Buffer.BlockCopy(_datagramBuffer, 0, data, 0, length);
-                Interlocked.Add(ref _bytesReceived, length);
-                received++;
-                onDatagram(new SocketDatagram(this, Normalize(from), data, encoding));
-            }
-
-            return received;
         }
 
         /// <summary>
@@ -194,50 +134,17 @@ namespace SocketCmdlets
             lock (_gate)
             {
                 RequireState(leave ? "leave a multicast group" : "join a multicast group", "the socket was closed.", SocketState.Created, SocketState.Bound, SocketState.Connected);
-                if (!leave && _groups.ContainsKey(group))
+                if (!leave && Datagrams.IsMember(group))
                 {
                     throw new InvalidSocketStateException(this, $"join {group}", "it is already a member of that group.");
                 }
 
-                if (leave && !_groups.ContainsKey(group))
+                if (leave && !Datagrams.IsMember(group))
                 {
                     throw new InvalidSocketStateException(this, $"leave {group}", "it is not a member of that group.", SocketRequirement.GroupMember);
                 }
 
-                SocketOptionName name = leave ? SocketOptionName.DropMembership : SocketOptionName.AddMembership;
-                if (leave && localAddress == null && interfaceIndex == 0 && _groups.TryGetValue(group, out var joined))
-                {
-                    // Leave on the interface the group was joined on.
-                    localAddress = joined.Local;
-                    interfaceIndex = joined.Index;
-                }
-
-                if (v4)
-                {
-                    IPAddress local = localAddress ?? IPAddress.Any;
-                    _socket.SetSocketOption(SocketOptionLevel.IP, name, new MulticastOption(group, local));
-                    if (!leave && localAddress != null)
-                    {
-                        _socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastInterface, localAddress.GetAddressBytes());
-                    }
-                }
-                else
-                {
-                    _socket.SetSocketOption(SocketOptionLevel.IPv6, name, new IPv6MulticastOption(group, interfaceIndex));
-                    if (!leave && interfaceIndex > 0)
-                    {
-                        _socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.MulticastInterface, interfaceIndex);
-                    }
-                }
-
-                if (leave)
-                {
-                    _groups.Remove(group);
-                }
-                else
-                {
-                    _groups[group] = (localAddress, interfaceIndex);
-                }
+                Datagrams.ChangeMembership(group, localAddress, interfaceIndex, leave);
             }
         }
 
