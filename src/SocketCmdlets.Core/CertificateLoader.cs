@@ -8,7 +8,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace SocketCmdlets
 {
     /// <summary>Loads a certificate with its private key from a PFX/PKCS#12 file or from PEM files.</summary>
-    public static class CertificateLoader
+    internal static class CertificateLoader
     {
         /// <summary>
         /// Loads <paramref name="path"/>: a PFX (with <paramref name="password"/>) or a PEM certificate whose key is in

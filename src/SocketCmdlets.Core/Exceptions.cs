@@ -310,7 +310,7 @@ namespace SocketCmdlets
     /// became of the bytes: those taken off the socket and kept in its buffer for the next receive, and those written
     /// to a destination (a file) before the failure.
     /// </summary>
-    public static class TransferFacts
+    internal static class TransferFacts
     {
         /// <summary>Bytes taken off the socket and kept in its buffer: the next receive hands them out first.</summary>
         public const string BytesKept = "SocketCmdlets.BytesKept";

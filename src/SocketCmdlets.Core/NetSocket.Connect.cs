@@ -27,7 +27,7 @@ namespace SocketCmdlets
         /// the name resolves to within <paramref name="timeout"/> (name resolution included). <paramref name="trace"/>
         /// hears about the lookup and each attempt and its fate.
         /// </summary>
-        public NetSocket Connect(string host, int port, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
+        internal NetSocket Connect(string host, int port, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
         {
             if (string.IsNullOrWhiteSpace(host))
             {

@@ -12,7 +12,7 @@ namespace SocketCmdlets
         /// Creates a socket and registers it. Without a family it is a dual-mode IPv6 socket where the OS allows, so
         /// it binds to or connects to IPv4 and IPv6 alike.
         /// </summary>
-        public static NetSocket Create(SocketProtocol protocol = SocketProtocol.Tcp, SocketFamily? family = null, SocketOptions options = null, string name = null)
+        internal static NetSocket Create(SocketProtocol protocol = SocketProtocol.Tcp, SocketFamily? family = null, SocketOptions options = null, string name = null)
         {
             options = options ?? new SocketOptions();
             options.Validate();
@@ -82,7 +82,7 @@ namespace SocketCmdlets
         }
 
         /// <summary>Binds to a local address (null: every interface) and port (0: a free one).</summary>
-        public NetSocket Bind(IPAddress address, int port)
+        internal NetSocket Bind(IPAddress address, int port)
         {
             if (port < 0 || port > 65535)
             {
@@ -104,7 +104,7 @@ namespace SocketCmdlets
         }
 
         /// <summary>Starts listening; the socket must be bound.</summary>
-        public NetSocket Listen(int backlog = 0)
+        internal NetSocket Listen(int backlog = 0)
         {
             if (backlog < 0)
             {
@@ -127,7 +127,7 @@ namespace SocketCmdlets
         }
 
         /// <summary>Waits for and accepts one connection.</summary>
-        public NetSocket Accept(TimeSpan timeout, CancellationToken cancellationToken)
+        internal NetSocket Accept(TimeSpan timeout, CancellationToken cancellationToken)
         {
             RequireState("accept a connection", "accepting needs a listening socket.", SocketRequirement.Listening, SocketState.Listening);
             Deadline deadline = Deadline.After(timeout);
@@ -179,7 +179,7 @@ namespace SocketCmdlets
         }
 
         /// <summary>Shuts down sending (half-close) or closes the socket. Closing a closed socket does nothing.</summary>
-        public void Close(CloseDirection direction = CloseDirection.Both)
+        internal void Close(CloseDirection direction = CloseDirection.Both)
         {
             if (_state == SocketState.Closed)
             {

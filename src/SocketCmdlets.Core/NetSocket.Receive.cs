@@ -27,7 +27,7 @@ namespace SocketCmdlets
         /// what one receive yields, up to 1 MiB. Returns the number of chunks.
         /// </summary>
         [MethodImpl(HotPath.Optimize)]
-        public int ReceiveChunks(int count, TimeSpan timeout, CancellationToken cancellationToken, Action<byte[]> onChunk)
+        internal int ReceiveChunks(int count, TimeSpan timeout, CancellationToken cancellationToken, Action<byte[]> onChunk)
         {
             RequireReceivable();
             using (EnterReceive(timeout, cancellationToken))
@@ -86,7 +86,7 @@ namespace SocketCmdlets
         /// across reads is held back until it is complete, so it always decodes correctly.
         /// </summary>
         [MethodImpl(HotPath.Optimize)]
-        public int ReceiveTextChunks(Encoding encoding, int count, TimeSpan timeout, CancellationToken cancellationToken, Action<string> onText)
+        internal int ReceiveTextChunks(Encoding encoding, int count, TimeSpan timeout, CancellationToken cancellationToken, Action<string> onText)
         {
             RequireReceivable();
             encoding = encoding ?? TextEncoding.Default;
@@ -135,7 +135,7 @@ namespace SocketCmdlets
         /// timeout, Ctrl+C, a reset) the bytes it took stay in the socket's buffer for the next receive, and the
         /// exception says how many (<see cref="TransferFacts.BytesKept"/>).
         /// </summary>
-        public byte[] ReceiveExactly(int count, TimeSpan timeout, CancellationToken cancellationToken)
+        internal byte[] ReceiveExactly(int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
             if (count < 0)
             {
@@ -208,7 +208,7 @@ namespace SocketCmdlets
         /// stream), without the terminator; a final record without terminator is handed out at end of stream. See the
         /// overload that takes a <see cref="RecordHandler"/> for the rest.
         /// </summary>
-        public int ReceiveRecords(Encoding encoding, string delimiter, bool trimCarriageReturn, int count, int maxRecordLength,
+        internal int ReceiveRecords(Encoding encoding, string delimiter, bool trimCarriageReturn, int count, int maxRecordLength,
             TimeSpan timeout, CancellationToken cancellationToken, Action<byte[], int, int> onRecord)
         {
             if (onRecord == null)

@@ -19,14 +19,14 @@ namespace SocketCmdlets
         /// the exception carries <see cref="TransferFacts.BytesWritten"/> and <see cref="TransferFacts.BytesKept"/>.
         /// Memory use is one 1 MiB buffer whatever the size.
         /// </summary>
-        public long ReceiveTo(Func<Stream> open, long maxBytes, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null) =>
+        internal long ReceiveTo(Func<Stream> open, long maxBytes, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null) =>
             ReceiveTo(open ?? throw new ArgumentNullException(nameof(open)), owns: true, maxBytes, timeout, cancellationToken, progress);
 
         /// <summary>
         /// Copies the stream to <paramref name="destination"/>, which stays open (see the overload that opens its
         /// destination, for the rest).
         /// </summary>
-        public long ReceiveTo(Stream destination, long maxBytes, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null)
+        internal long ReceiveTo(Stream destination, long maxBytes, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null)
         {
             if (destination == null)
             {

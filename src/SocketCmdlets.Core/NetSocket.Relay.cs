@@ -104,7 +104,7 @@ namespace SocketCmdlets
     /// <summary>A socket's transport as a relay takes it over (see <see cref="NetSocket.TakeForRelay"/>).</summary>
     internal sealed class RelayTransport
     {
-        public RelayTransport(NetSocket owner, Socket socket, Stream tls, byte[] buffered, Task<int> unfinishedTlsRead, byte[] tlsBuffer,
+        internal RelayTransport(NetSocket owner, Socket socket, Stream tls, byte[] buffered, Task<int> unfinishedTlsRead, byte[] tlsBuffer,
             bool endOfStream, SocketError deferredError, bool sendShutDown)
         {
             Owner = owner;

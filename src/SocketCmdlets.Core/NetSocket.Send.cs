@@ -12,7 +12,7 @@ namespace SocketCmdlets
     {
         /// <summary>Sends all of <paramref name="count"/> bytes; a partial send is continued, never dropped.</summary>
         [MethodImpl(HotPath.Optimize)]
-        public void Send(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
+        internal void Send(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
             if (buffer == null)
             {
@@ -46,12 +46,12 @@ namespace SocketCmdlets
             _transport.Send(buffer, offset, count, timeout, cancellationToken);
 
         /// <summary>Sends a whole array.</summary>
-        public void Send(byte[] buffer, TimeSpan timeout, CancellationToken cancellationToken) =>
+        internal void Send(byte[] buffer, TimeSpan timeout, CancellationToken cancellationToken) =>
             Send(buffer, 0, buffer?.Length ?? 0, timeout, cancellationToken);
 
         /// <summary>Streams <paramref name="source"/> to the peer in 1 MiB chunks; returns the bytes sent.</summary>
         [MethodImpl(HotPath.Optimize)]
-        public long SendFrom(Stream source, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null)
+        internal long SendFrom(Stream source, TimeSpan timeout, CancellationToken cancellationToken, Action<long> progress = null)
         {
             RequireState("send", "sending needs a connected socket.", SocketRequirement.Connected, SocketState.Connected);
             using (EnterSend(timeout, cancellationToken))

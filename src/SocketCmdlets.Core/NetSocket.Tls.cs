@@ -54,7 +54,7 @@ namespace SocketCmdlets
         /// fails validation throws <see cref="CertificateValidationException"/>; any other handshake failure throws
         /// <see cref="TlsHandshakeException"/>. The socket stays open either way: closing it is the caller's choice.
         /// </summary>
-        public NetSocket Protect(TlsOptions options, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
+        internal NetSocket Protect(TlsOptions options, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
         {
             // No receive or send may run while the socket changes hands from the plain path to TLS.
             using (EnterExchange(timeout, cancellationToken))

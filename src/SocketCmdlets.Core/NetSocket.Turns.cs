@@ -43,7 +43,7 @@ namespace SocketCmdlets
         /// <summary>
         /// Takes both turns, receive then send, for an exchange (a request and its reply) that no other call may split.
         /// </summary>
-        public IDisposable EnterExchange(TimeSpan timeout, CancellationToken cancellationToken)
+        internal IDisposable EnterExchange(TimeSpan timeout, CancellationToken cancellationToken)
         {
             Turn.Held receive = EnterReceive(timeout, cancellationToken);
             try

@@ -49,7 +49,7 @@ namespace SocketCmdlets
         /// Who opened the socket, as the host sees it (the module records the id of the PowerShell session), so that
         /// removing the module from one session closes that session's sockets only.
         /// </summary>
-        public object Owner { get; set; }
+        public object Owner { get; internal set; }
 
         /// <summary>An optional label.</summary>
         public string Name { get; set; }
@@ -143,7 +143,10 @@ namespace SocketCmdlets
             return $"Socket {Id}{name} ({Protocol}, {State}{where})";
         }
 
-        /// <summary>Formats an endpoint as address:port, with brackets around IPv6 addresses.</summary>
+        /// <summary>
+        /// Formats an endpoint as address:port, with brackets around IPv6 addresses. Public, and static so no socket
+        /// lists it: the format view and scripts use it to show endpoints as the module does.
+        /// </summary>
         public static string Format(IPEndPoint endPoint)
         {
             if (endPoint == null)
@@ -155,7 +158,7 @@ namespace SocketCmdlets
         }
 
         /// <summary>Shows IPv4-mapped IPv6 addresses as IPv4.</summary>
-        public static IPEndPoint Normalize(EndPoint endPoint)
+        internal static IPEndPoint Normalize(EndPoint endPoint)
         {
             if (!(endPoint is IPEndPoint ip))
             {

@@ -10,7 +10,7 @@ namespace SocketCmdlets
         private readonly Encoding _encoding;
         private string _text;
 
-        public SocketDatagram(NetSocket socket, IPEndPoint remoteEndPoint, byte[] data, Encoding encoding = null)
+        internal SocketDatagram(NetSocket socket, IPEndPoint remoteEndPoint, byte[] data, Encoding encoding = null)
         {
             Socket = socket;
             RemoteEndPoint = remoteEndPoint;

@@ -66,7 +66,7 @@ namespace SocketCmdlets
         public double? SendTimeoutSec { get; set; }
 
         /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a value no socket accepts.</summary>
-        public void Validate()
+        internal void Validate()
         {
             Check(ReceiveBufferSize, 1, int.MaxValue, nameof(ReceiveBufferSize));
             Check(SendBufferSize, 1, int.MaxValue, nameof(SendBufferSize));

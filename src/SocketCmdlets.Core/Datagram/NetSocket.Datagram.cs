@@ -10,10 +10,10 @@ namespace SocketCmdlets
     public sealed partial class NetSocket
     {
         /// <summary>The largest UDP payload over IPv4.</summary>
-        public const int MaxDatagramIPv4 = DatagramEndpoint.MaxIPv4;
+        internal const int MaxDatagramIPv4 = DatagramEndpoint.MaxIPv4;
 
         /// <summary>The largest UDP payload over IPv6 (without jumbograms).</summary>
-        public const int MaxDatagramIPv6 = DatagramEndpoint.MaxIPv6;
+        internal const int MaxDatagramIPv6 = DatagramEndpoint.MaxIPv6;
 
         // The datagram side, made for the first datagram call (a TCP socket never has one); one instance wins a race.
         private DatagramEndpoint _datagrams;
@@ -48,7 +48,7 @@ namespace SocketCmdlets
         /// Sends one datagram: to <paramref name="destination"/>, or to the default peer when it is null. A payload
         /// larger than UDP allows is refused, never truncated.
         /// </summary>
-        public void SendDatagram(byte[] data, int offset, int count, IPEndPoint destination, TimeSpan timeout, CancellationToken cancellationToken)
+        internal void SendDatagram(byte[] data, int offset, int count, IPEndPoint destination, TimeSpan timeout, CancellationToken cancellationToken)
         {
             RequireUdp("send a datagram");
             if (data == null)
@@ -96,7 +96,7 @@ namespace SocketCmdlets
         /// Receives up to <paramref name="count"/> datagrams (count -1: until the socket closes or the timeout passes
         /// with none). Returns the number received.
         /// </summary>
-        public int ReceiveDatagrams(int count, Encoding encoding, TimeSpan timeout, CancellationToken cancellationToken, Action<SocketDatagram> onDatagram)
+        internal int ReceiveDatagrams(int count, Encoding encoding, TimeSpan timeout, CancellationToken cancellationToken, Action<SocketDatagram> onDatagram)
         {
             RequireUdp("receive datagrams");
             RequireState("receive datagrams", "bind it first, or send or connect so the system binds it.", SocketRequirement.BoundBySomeone, SocketState.Bound, SocketState.Connected);
@@ -111,7 +111,7 @@ namespace SocketCmdlets
         /// <paramref name="localAddress"/> (IPv4) or index <paramref name="interfaceIndex"/> (IPv6); the system's
         /// choice when neither is given. Joining also sends this socket's multicast datagrams out of that interface.
         /// </summary>
-        public void ChangeMulticastMembership(IPAddress group, IPAddress localAddress, int interfaceIndex, bool leave)
+        internal void ChangeMulticastMembership(IPAddress group, IPAddress localAddress, int interfaceIndex, bool leave)
         {
             RequireUdp(leave ? "leave a multicast group" : "join a multicast group");
             if (group == null)

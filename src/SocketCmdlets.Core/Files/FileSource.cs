@@ -9,7 +9,7 @@ namespace SocketCmdlets
     /// Opens a file to send, so that neither the open nor a read can block beyond Ctrl+C: opening a FIFO (named pipe)
     /// for reading blocks in open() until a writer comes, and reading one blocks until its writer writes.
     /// </summary>
-    public static class FileSource
+    internal static class FileSource
     {
         /// <summary>How long a released open or read may take to come back before its thread is given up on.</summary>
         private const int ReleaseMilliseconds = 5000;

@@ -12,7 +12,7 @@ using System.Threading.Tasks;
 namespace SocketCmdlets
 {
     /// <summary>What a TLS handshake should do.</summary>
-    public sealed class TlsOptions
+    internal sealed class TlsOptions
     {
         /// <summary>True to act as the TLS server.</summary>
         public bool IsServer { get; set; }

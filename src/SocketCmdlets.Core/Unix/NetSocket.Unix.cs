@@ -20,7 +20,7 @@ namespace SocketCmdlets
         /// bind fail with <see cref="PathInUseException"/> saying what is there. Nothing here waits: the stale check
         /// runs before the socket's lock is taken and never blocks, so Close from another thread is never held up.
         /// </summary>
-        public NetSocket BindPath(string path, Action<string> trace = null)
+        internal NetSocket BindPath(string path, Action<string> trace = null)
         {
             RequireUnix("bind to a path");
             path = System.IO.Path.GetFullPath(path);
@@ -65,7 +65,7 @@ namespace SocketCmdlets
         /// <paramref name="timeout"/>. A server whose backlog is full is tried again in short pauses until the deadline
         /// (a Unix connect does not wait in the kernel as a TCP one does); <paramref name="trace"/> hears about it.
         /// </summary>
-        public NetSocket ConnectPath(string path, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
+        internal NetSocket ConnectPath(string path, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
         {
             RequireUnix("connect to a path");
             RequireState("connect", "connecting needs a new socket.", SocketRequirement.NewUnix, SocketState.Created);
