@@ -7,7 +7,7 @@ using System.Threading;
 namespace SocketCmdlets
 {
     /// <summary>Turns the -Address words of the cmdlets into addresses.</summary>
-    public static class AddressResolver
+    internal static class AddressResolver
     {
         /// <summary>
         /// The local address for a bind: null for Any (every interface), the loopback address of the socket's family

@@ -8,7 +8,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace SocketCmdlets
 {
     /// <summary>Loads a certificate with its private key from a PFX/PKCS#12 file or from PEM files.</summary>
-    public static class CertificateLoader
+    internal static class CertificateLoader
     {
         /// <summary>
         /// Loads <paramref name="path"/>: a PFX (with <paramref name="password"/>) or a PEM certificate whose key is in
@@ -33,7 +33,8 @@ namespace SocketCmdlets
                 {
                     if (password != null && password.Length > 0)
                     {
-                        throw new CertificateLoadException($"'{path}' is PEM: encrypted PEM keys are not supported here. Convert it to PFX (openssl pkcs12 -export) and give -CertificatePassword.", null);
+                        throw new CertificateLoadException($"'{path}' is PEM: encrypted PEM keys are not supported here. Convert it to PFX (openssl pkcs12 -export) and give its password.", null,
+                            path, CertificateLoadReason.EncryptedPem);
                     }
 
                     return FromPem(path, keyPath ?? path);
@@ -56,7 +57,8 @@ namespace SocketCmdlets
             }
             catch (CryptographicException e)
             {
-                throw new CertificateLoadException($"The certificate '{path}' could not be read: {e.Message} (a wrong -CertificatePassword, or not a PFX or PEM file).", e);
+                throw new CertificateLoadException($"The certificate '{path}' could not be read: {e.Message} (a wrong password, or not a PFX or PEM file).", e,
+                    path, CertificateLoadReason.Unreadable);
             }
         }
 
@@ -93,15 +95,6 @@ namespace SocketCmdlets
             {
                 return new X509Certificate2(certificate.Export(X509ContentType.Pkcs12), (string)null, X509KeyStorageFlags.Exportable);
             }
-        }
-    }
-
-    /// <summary>A certificate file could not be loaded (wrong password, no private key, not a certificate).</summary>
-    public sealed class CertificateLoadException : IOException
-    {
-        public CertificateLoadException(string message, Exception inner)
-            : base(message, inner)
-        {
         }
     }
 }

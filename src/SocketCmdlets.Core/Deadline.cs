@@ -98,7 +98,7 @@ namespace SocketCmdlets
     }
 
     /// <summary>Timeouts given in seconds, as the cmdlets and options take them.</summary>
-    public static class Timeouts
+    internal static class Timeouts
     {
         /// <summary>
         /// Seconds as a timeout: 0 (or less, or not a number) means no limit; any positive value is a limit of at least

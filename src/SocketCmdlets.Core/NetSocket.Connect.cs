@@ -28,7 +28,7 @@ namespace SocketCmdlets
         /// resolution, the attempts and the handshake share the one deadline of <paramref name="timeout"/>.
         /// <paramref name="trace"/> hears about the lookup and each attempt and its fate.
         /// </summary>
-        public NetSocket Connect(string host, int port, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null, TlsOptions tls = null)
+        internal NetSocket Connect(string host, int port, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null, TlsOptions tls = null)
         {
             if (string.IsNullOrWhiteSpace(host))
             {
@@ -40,7 +40,7 @@ namespace SocketCmdlets
                 throw new ArgumentOutOfRangeException(nameof(port), port, "The port must be between 1 and 65535.");
             }
 
-            RequireIp("connect to a host and port", "give -Path for a Unix domain socket.");
+            RequireIp("connect to a host and port");
             if (Protocol == SocketProtocol.Udp)
             {
                 RequireState("set the default peer", "a UDP socket can be connected while it is new, bound or already connected.", SocketState.Created, SocketState.Bound, SocketState.Connected);

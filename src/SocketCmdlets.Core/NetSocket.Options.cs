@@ -7,7 +7,7 @@ namespace SocketCmdlets
     public sealed partial class NetSocket
     {
         /// <summary>The socket's current options, read from the system.</summary>
-        public SocketOptions GetOptions()
+        internal SocketOptions GetOptions()
         {
             lock (_gate)
             {
@@ -23,7 +23,7 @@ namespace SocketCmdlets
         }
 
         /// <summary>Applies the options set in <paramref name="changes"/>; they also carry over if the socket is renewed.</summary>
-        public void SetOptions(SocketOptions changes)
+        internal void SetOptions(SocketOptions changes)
         {
             if (changes == null)
             {

@@ -49,22 +49,22 @@ namespace SocketCmdlets
                 var buffered = new MemoryStream();
                 if (PendingBytes > 0)
                 {
-                    buffered.Write(_receiveBuffer, _pendingStart, PendingBytes);
+                    buffered.Write(_inbox.Array, _inbox.Start, PendingBytes);
                 }
 
-                _pendingStart = _pendingEnd = 0;
-                ReleaseReceiveBuffer();
-                if (_tls != null && _tlsEnd > _tlsStart)
+                _inbox.Release();
+                Task<int> unfinished = null;
+                byte[] tlsBuffer = null;
+                Stream tls = null;
+                if (_tls != null)
                 {
-                    buffered.Write(_tlsBuffer, _tlsStart, _tlsEnd - _tlsStart);
-                    _tlsStart = _tlsEnd = 0;
+                    unfinished = _tls.TakeForRelay(buffered, out tlsBuffer);
+                    tls = _tls.Stream;
                 }
 
-                Task<int> unfinished = _tlsRead;
-                _tlsRead = null;
                 SocketError deferred = _deferredError;
                 _deferredError = SocketError.Success;
-                return new RelayTransport(this, _socket, _tls, buffered.ToArray(), unfinished, _tlsBuffer, EndOfStream, deferred, _state == SocketState.HalfClosed);
+                return new RelayTransport(this, _socket, tls, buffered.ToArray(), unfinished, tlsBuffer, EndOfStream, deferred, _state == SocketState.HalfClosed);
             }
         }
 
@@ -73,17 +73,14 @@ namespace SocketCmdlets
         {
             if (sent != 0)
             {
-                Interlocked.Add(ref _bytesSent, sent);
+                CountSent(sent);
             }
 
             if (received != 0)
             {
-                Interlocked.Add(ref _bytesReceived, received);
+                CountReceived(received);
             }
         }
-
-        /// <summary>Marks that the peer finished sending (a relay read the end of the stream).</summary>
-        internal void MarkEndOfStream() => EndOfStream = true;
 
         /// <summary>Takes a socket the engine made for its own use (a relay's) out of the session's list, so Get-Socket does not show it.</summary>
         internal void Unregister() => SocketRegistry.Remove(this);
@@ -107,7 +104,7 @@ namespace SocketCmdlets
     /// <summary>A socket's transport as a relay takes it over (see <see cref="NetSocket.TakeForRelay"/>).</summary>
     internal sealed class RelayTransport
     {
-        public RelayTransport(NetSocket owner, Socket socket, Stream tls, byte[] buffered, Task<int> unfinishedTlsRead, byte[] tlsBuffer,
+        internal RelayTransport(NetSocket owner, Socket socket, Stream tls, byte[] buffered, Task<int> unfinishedTlsRead, byte[] tlsBuffer,
             bool endOfStream, SocketError deferredError, bool sendShutDown)
         {
             Owner = owner;

@@ -18,15 +18,8 @@ namespace SocketCmdlets
     /// </summary>
     public sealed partial class NetSocket
     {
-        private const int TlsBufferSize = 16 * 1024 + 512;
-
-        private SslStream _tls;
-        private byte[] _tlsBuffer;
-        private int _tlsStart;
-        private int _tlsEnd;
-        private Task<int> _tlsRead;
-        private Task _tlsWrite;
-        private PrefixedStream _tlsTransport;
+        // The TLS transport once encrypted; null while plain.
+        private TlsTransport _tls;
 
         /// <summary>
         /// True when the TLS stream ended without the peer's close_notify: the connection was cut, so what arrived may
@@ -61,7 +54,7 @@ namespace SocketCmdlets
         /// fails validation throws <see cref="CertificateValidationException"/>; any other handshake failure throws
         /// <see cref="TlsHandshakeException"/>. The socket stays open either way: closing it is the caller's choice.
         /// </summary>
-        public NetSocket Protect(TlsOptions options, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
+        internal NetSocket Protect(TlsOptions options, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
         {
             // No receive or send may run while the socket changes hands from the plain path to TLS.
             using (EnterExchange(timeout, cancellationToken))
@@ -82,7 +75,7 @@ namespace SocketCmdlets
                 throw new InvalidSocketStateException(this, "start TLS", "TLS needs a stream socket; this one is UDP.");
             }
 
-            RequireState("start TLS", "TLS needs a connected socket (Connect-Socket or Receive-SocketConnection).", SocketState.Connected);
+            RequireState("start TLS", "TLS needs a connected socket.", SocketRequirement.Connected, SocketState.Connected);
             if (_tls != null)
             {
                 throw new InvalidSocketStateException(this, "start TLS", "it is already encrypted.");
@@ -106,23 +99,16 @@ namespace SocketCmdlets
                 }
             }
 
-            // The handshake runs on a blocking socket through a stream; bytes already buffered go first.
-            byte[] pending = new byte[PendingBytes];
-            if (pending.Length > 0)
-            {
-                Buffer.BlockCopy(_receiveBuffer, _pendingStart, pending, 0, pending.Length);
-                _pendingStart = _pendingEnd;
-            }
-
-            Settle();
+            // The handshake runs through a stream over the same non-blocking socket; bytes already buffered go first.
+            byte[] pending = _inbox.TakeAll();
+            _inbox.Settle();
+            SocketStream transport;
             SslStream tls;
             Task handshake;
             try
             {
-                _socket.Blocking = true;
-                var network = new NetworkStream(_socket, ownsSocket: false);
-                _tlsTransport = new PrefixedStream(pending, network);
-                tls = new SslStream(_tlsTransport, false, validate);
+                transport = new SocketStream(this, pending);
+                tls = new SslStream(transport, false, validate);
                 trace?.Invoke(options.IsServer
                     ? $"Starting the TLS handshake as the server on socket {Id}."
                     : $"Starting the TLS handshake with '{targetHost}' on socket {Id}{(options.SkipCertificateCheck ? " (certificate check skipped)" : string.Empty)}.");
@@ -132,9 +118,8 @@ namespace SocketCmdlets
             }
             catch (Exception e)
             {
-                // Nothing was read yet: the socket goes back to what it was, its buffered bytes included.
-                RestorePlain();
-                PutBack(pending);
+                // Nothing was read yet: the socket stays as it was, its buffered bytes included.
+                _inbox.PutBack(pending);
                 if (e is IOException && e.InnerException is SocketException inner)
                 {
                     throw inner;
@@ -166,7 +151,10 @@ namespace SocketCmdlets
             catch (Exception e) when (!(e is SocketTimeoutException) && !(e is OperationCanceledException))
             {
                 Observe(handshake);
-                RestorePlain();
+
+                // A handshake that failed before it read anything (its first write met a reset) leaves the bytes
+                // buffered before it where they were, for the next receive.
+                _inbox.PutBack(transport.TakeUnreadPrefix());
                 if (check.Refused && !options.SkipCertificateCheck)
                 {
                     throw check.Failure(e);
@@ -183,7 +171,8 @@ namespace SocketCmdlets
                 throw;
             }
 
-            _tls = tls;
+            _tls = new TlsTransport(this, tls, transport);
+            _transport = _tls;
             _encrypted = true;
             IsTlsServer = options.IsServer;
             TlsProtocol = tls.SslProtocol;
@@ -195,129 +184,6 @@ namespace SocketCmdlets
             return this;
         }
 
-        /// <summary>Puts bytes taken from the receive buffer back in front of it.</summary>
-        private void PutBack(byte[] bytes)
-        {
-            if (bytes.Length == 0)
-            {
-                return;
-            }
-
-            int pending = PendingBytes;
-            var buffer = new byte[Math.Max(4096, bytes.Length + pending)];
-            Buffer.BlockCopy(bytes, 0, buffer, 0, bytes.Length);
-            if (pending > 0)
-            {
-                Buffer.BlockCopy(_receiveBuffer, _pendingStart, buffer, bytes.Length, pending);
-            }
-
-            BufferPool.Return(_receiveBuffer);
-            _receiveBuffer = buffer;
-            _pendingStart = 0;
-            _pendingEnd = bytes.Length + pending;
-        }
-
-        private void RestorePlain()
-        {
-            try
-            {
-                _socket.Blocking = false;
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }
-
-        /// <summary>Reads decrypted bytes, keeping a read that did not finish in time for the next call, so nothing is lost.</summary>
-        private int ReceiveTls(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
-        {
-            if (_tlsEnd > _tlsStart)
-            {
-                return TakeTls(buffer, offset, count);
-            }
-
-            if (_tlsBuffer == null)
-            {
-                _tlsBuffer = new byte[TlsBufferSize];
-            }
-
-            StartTlsRead();
-            Deadline deadline = Deadline.After(timeout);
-            bool done;
-            try
-            {
-                done = deadline.Wait(_tlsRead, cancellationToken);
-            }
-            catch (Exception e) when (e is IOException || e is ObjectDisposedException || e is SocketException)
-            {
-                _tlsRead = null;
-                if (_state == SocketState.Closed)
-                {
-                    // Closed from another runspace while this call waited: said as a plain socket says it.
-                    throw Closed("receive");
-                }
-
-                if (e.InnerException is SocketException se)
-                {
-                    throw se;
-                }
-
-                if (e is IOException && _tlsTransport != null && _tlsTransport.SawEndOfStream)
-                {
-                    // The connection ended inside a TLS record: the stream was cut.
-                    EndOfStream = true;
-                    TlsTruncated = true;
-                    throw new TlsTruncatedException(this, e);
-                }
-
-                throw;
-            }
-
-            if (!done)
-            {
-                throw new SocketTimeoutException(SocketOperation.Receive, deadline.Timeout, ToString());
-            }
-
-            int read = _tlsRead.Result;
-            _tlsRead = null;
-            if (read == 0)
-            {
-                // SslStream ends a stream the same way whether the peer said close_notify or the connection was cut;
-                // after close_notify it reads no further, so a transport that reached its end means a cut.
-                EndOfStream = true;
-                TlsTruncated = _tlsTransport != null && _tlsTransport.SawEndOfStream;
-                return 0;
-            }
-
-            _tlsStart = 0;
-            _tlsEnd = read;
-            Interlocked.Add(ref _bytesReceived, read);
-            return TakeTls(buffer, offset, count);
-        }
-
-        /// <summary>Starts a read of decrypted bytes when none is under way; the caller holds the receive turn.</summary>
-        private void StartTlsRead()
-        {
-            if (_tlsRead != null)
-            {
-                return;
-            }
-
-            if (_tlsBuffer == null)
-            {
-                _tlsBuffer = new byte[TlsBufferSize];
-            }
-
-            try
-            {
-                _tlsRead = _tls.ReadAsync(_tlsBuffer, 0, _tlsBuffer.Length);
-            }
-            catch (ObjectDisposedException)
-            {
-                throw Closed("receive");
-            }
-        }
-
         /// <summary>
         /// For select(): true when the next receive has something to hand out (decrypted bytes, the end of the stream or
         /// an error). Raw readability says nothing over TLS (a TLS 1.3 session ticket makes the socket readable with no
@@ -325,15 +191,15 @@ namespace SocketCmdlets
         /// </summary>
         internal bool TlsReceiveReady()
         {
-            if (PendingBytes > 0 || _tlsEnd > _tlsStart || EndOfStream)
+            TlsTransport tls = _tls;
+            if (PendingBytes > 0 || EndOfStream || tls == null || tls.HasDecrypted)
             {
                 return true;
             }
 
-            Task<int> read = _tlsRead;
-            if (read != null)
+            if (tls.ReadStarted)
             {
-                return read.IsCompleted;
+                return tls.ReadFinished;
             }
 
             if (!_receiveTurn.TryEnter(out Turn.Held held))
@@ -343,178 +209,7 @@ namespace SocketCmdlets
 
             using (held)
             {
-                if (_tls == null || _state == SocketState.Closed)
-                {
-                    return true;
-                }
-
-                StartTlsRead();
-                Task<int> started = _tlsRead;
-                if (!started.IsCompleted && RawReadable())
-                {
-                    // Bytes are there to decrypt: give the read a moment, so a poll (a zero timeout) sees them.
-                    try
-                    {
-                        started.Wait(TlsDecryptWaitMilliseconds);
-                    }
-                    catch (AggregateException)
-                    {
-                        // A failed read is ready too: the next receive reports it.
-                    }
-                }
-
-                return started.IsCompleted;
-            }
-        }
-
-        private const int TlsDecryptWaitMilliseconds = 20;
-
-        private bool RawReadable()
-        {
-            try
-            {
-                return _socket.Poll(0, System.Net.Sockets.SelectMode.SelectRead);
-            }
-            catch (Exception e) when (e is ObjectDisposedException || e is System.Net.Sockets.SocketException)
-            {
-                return true;
-            }
-        }
-
-        private int TakeTls(byte[] buffer, int offset, int count)
-        {
-            int n = Math.Min(count, _tlsEnd - _tlsStart);
-            Buffer.BlockCopy(_tlsBuffer, _tlsStart, buffer, offset, n);
-            _tlsStart += n;
-            return n;
-        }
-
-        /// <summary>
-        /// Writes through TLS. A write that times out or is stopped leaves a TLS record half sent, so the connection
-        /// cannot go on: it is closed.
-        /// </summary>
-        private void SendTls(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
-        {
-            Deadline deadline = Deadline.After(timeout);
-            Task write;
-            try
-            {
-                write = _tls.WriteAsync(buffer, offset, count);
-            }
-            catch (ObjectDisposedException)
-            {
-                throw Closed("send");
-            }
-
-            _tlsWrite = write;
-            bool done;
-            try
-            {
-                done = deadline.Wait(write, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                Observe(write);
-
-                // A record is half sent: a close_notify after it would be garbage, so none is said.
-                _closeNotifySent = true;
-                Close();
-                throw;
-            }
-            catch (Exception e) when (e is IOException || e is ObjectDisposedException || e is SocketException)
-            {
-                if (_state == SocketState.Closed)
-                {
-                    throw Closed("send");
-                }
-
-                if (e.InnerException is SocketException se)
-                {
-                    throw se;
-                }
-
-                throw;
-            }
-
-            if (!done)
-            {
-                Observe(write);
-                _closeNotifySent = true;
-                Close();
-                throw new SocketTimeoutException(SocketOperation.Send, deadline.Timeout, ToString() + "; a TLS connection cannot go on after a partial write, so it was closed");
-            }
-
-            _tlsWrite = null;
-            Interlocked.Add(ref _bytesSent, count);
-        }
-
-        /// <summary>How long a close waits to send close_notify (a peer that reads nothing must not hold a close).</summary>
-        private static readonly TimeSpan s_closeNotifyTimeout = TimeSpan.FromSeconds(1);
-
-        /// <summary>
-        /// Sends the TLS close_notify alert, where the runtime can, under the send turn so it never lands inside another
-        /// call's record. Bounded: when the turn or the write does not come within a second, the alert is not sent.
-        /// Never called under the socket's lock.
-        /// </summary>
-        private void ShutdownTls()
-        {
-            SslStream tls = _tls;
-            if (tls == null || _closeNotifySent)
-            {
-                return;
-            }
-
-            try
-            {
-                using (_sendTurn.Enter(s_closeNotifyTimeout, CancellationToken.None, t => new TimeoutException()))
-                {
-                    if (_closeNotifySent)
-                    {
-                        return;
-                    }
-
-                    _closeNotifySent = true;
-                    Task shutdown = TlsReflection.Shutdown(tls);
-                    if (shutdown != null && !Deadline.After(s_closeNotifyTimeout).Wait(shutdown, CancellationToken.None))
-                    {
-                        Observe(shutdown);
-                    }
-                }
-            }
-            catch (Exception e) when (e is TimeoutException || e is IOException || e is ObjectDisposedException || e is InvalidOperationException
-                || e is NotSupportedException || e is SocketException)
-            {
-                // The connection is going away; close_notify could not be said on it.
-            }
-        }
-
-        private bool _closeNotifySent;
-
-        private void DisposeTls()
-        {
-            SslStream tls = _tls;
-            if (tls == null)
-            {
-                return;
-            }
-
-            if (_tlsRead != null)
-            {
-                Observe(_tlsRead);
-            }
-
-            if (_tlsWrite != null)
-            {
-                Observe(_tlsWrite);
-            }
-
-            try
-            {
-                tls.Dispose();
-            }
-            catch (Exception e) when (e is IOException || e is ObjectDisposedException || e is InvalidOperationException)
-            {
-                // The connection is going away; nothing more can be said on it.
+                return _state == SocketState.Closed || tls.StartReadAndLook();
             }
         }
 
@@ -526,258 +221,6 @@ namespace SocketCmdlets
             }
 
             return e;
-        }
-    }
-
-    /// <summary>What a TLS handshake should do.</summary>
-    public sealed class TlsOptions
-    {
-        /// <summary>True to act as the TLS server.</summary>
-        public bool IsServer { get; set; }
-
-        /// <summary>Client: the name the server's certificate must carry (SNI); by default the name connected to.</summary>
-        public string TargetHost { get; set; }
-
-        /// <summary>Accept any peer certificate.</summary>
-        public bool SkipCertificateCheck { get; set; }
-
-        /// <summary>Server: its certificate, with the private key. Client: a certificate to offer when asked.</summary>
-        public X509Certificate2 Certificate { get; set; }
-
-        /// <summary>Server: ask for and require a client certificate.</summary>
-        public bool RequireClientCertificate { get; set; }
-
-        /// <summary>The TLS versions allowed; None lets the system choose.</summary>
-        public SslProtocols Protocols { get; set; } = SslProtocols.None;
-
-        /// <summary>ALPN protocol names to offer (client) or accept (server), most preferred first.</summary>
-        public IList<string> ApplicationProtocols { get; set; }
-
-        /// <summary>Client (or a server checking client certificates): roots and thumbprints trusted for this handshake only.</summary>
-        public CertificateTrust Trust { get; set; }
-    }
-
-    /// <summary>The peer's certificate failed validation.</summary>
-    public sealed class CertificateValidationException : AuthenticationException
-    {
-        public CertificateValidationException(string message, SslPolicyErrors errors, Exception inner)
-            : base(message, inner)
-        {
-            Errors = errors;
-        }
-
-        /// <summary>What was wrong.</summary>
-        public SslPolicyErrors Errors { get; }
-    }
-
-    /// <summary>A TLS stream ended without the peer's close_notify, inside a record: what arrived may be truncated.</summary>
-    public sealed class TlsTruncatedException : IOException
-    {
-        public TlsTruncatedException(NetSocket socket, Exception inner)
-            : base($"The TLS stream of socket {socket.Id} was cut without close_notify: what arrived may be incomplete.", inner)
-        {
-            Socket = socket;
-        }
-
-        /// <summary>The socket whose stream was cut.</summary>
-        public NetSocket Socket { get; }
-    }
-
-    /// <summary>The TLS handshake failed for a reason other than the certificate (a plain-text peer, a peer that closed, no common version).</summary>
-    public sealed class TlsHandshakeException : IOException
-    {
-        public TlsHandshakeException(string message, Exception inner)
-            : base(message, inner)
-        {
-        }
-    }
-
-    /// <summary>A stream that returns some bytes already read before reading on from the inner stream.</summary>
-    internal sealed class PrefixedStream : Stream
-    {
-        private readonly Stream _inner;
-        private readonly byte[] _prefix;
-        private int _position;
-
-        public PrefixedStream(byte[] prefix, Stream inner)
-        {
-            _prefix = prefix ?? Array.Empty<byte>();
-            _inner = inner;
-        }
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            if (_position < _prefix.Length)
-            {
-                int n = Math.Min(count, _prefix.Length - _position);
-                Buffer.BlockCopy(_prefix, _position, buffer, offset, n);
-                _position += n;
-                return n;
-            }
-
-            return Seen(_inner.Read(buffer, offset, count), count);
-        }
-
-        /// <summary>True once a read of the inner stream returned its end.</summary>
-        public bool SawEndOfStream { get; private set; }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        {
-            if (_position < _prefix.Length)
-            {
-                return Task.FromResult(Read(buffer, offset, count));
-            }
-
-            return ReadInnerAsync(buffer, offset, count, cancellationToken);
-        }
-
-        private async Task<int> ReadInnerAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            Seen(await _inner.ReadAsync(buffer, offset, count, cancellationToken).ConfigureAwait(false), count);
-
-        private int Seen(int read, int count)
-        {
-            if (read == 0 && count > 0)
-            {
-                SawEndOfStream = true;
-            }
-
-            return read;
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            _inner.WriteAsync(buffer, offset, count, cancellationToken);
-
-        public override void Flush() => _inner.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
-
-    /// <summary>
-    /// The parts of SslStream that netstandard2.0 does not name (ALPN, TLS 1.3 cipher suites, close_notify), reached by
-    /// reflection on runtimes that have them; elsewhere they are simply not used.
-    /// </summary>
-    internal static class TlsReflection
-    {
-        private static readonly Type s_clientOptions = Type.GetType("System.Net.Security.SslClientAuthenticationOptions, System.Net.Security", false);
-        private static readonly Type s_serverOptions = Type.GetType("System.Net.Security.SslServerAuthenticationOptions, System.Net.Security", false);
-        private static readonly Type s_alpn = Type.GetType("System.Net.Security.SslApplicationProtocol, System.Net.Security", false);
-
-        public static Task AuthenticateAsClient(SslStream tls, TlsOptions options, string targetHost)
-        {
-            var certificates = options.Certificate != null ? new X509CertificateCollection { options.Certificate } : null;
-            if (options.ApplicationProtocols == null || options.ApplicationProtocols.Count == 0 || s_clientOptions == null)
-            {
-                return tls.AuthenticateAsClientAsync(targetHost, certificates, RuntimeFacts.EffectiveProtocols(options.Protocols), false);
-            }
-
-            object o = Activator.CreateInstance(s_clientOptions);
-            Set(o, "TargetHost", targetHost);
-            Set(o, "ClientCertificates", certificates);
-            Set(o, "EnabledSslProtocols", RuntimeFacts.EffectiveProtocols(options.Protocols));
-            Set(o, "ApplicationProtocols", AlpnList(options.ApplicationProtocols));
-            Set(o, "RemoteCertificateValidationCallback", null);
-            return Invoke(tls, "AuthenticateAsClientAsync", o);
-        }
-
-        public static Task AuthenticateAsServer(SslStream tls, TlsOptions options)
-        {
-            if (options.ApplicationProtocols == null || options.ApplicationProtocols.Count == 0 || s_serverOptions == null)
-            {
-                return tls.AuthenticateAsServerAsync(options.Certificate, options.RequireClientCertificate, RuntimeFacts.EffectiveProtocols(options.Protocols), false);
-            }
-
-            object o = Activator.CreateInstance(s_serverOptions);
-            Set(o, "ServerCertificate", options.Certificate);
-            Set(o, "ClientCertificateRequired", options.RequireClientCertificate);
-            Set(o, "EnabledSslProtocols", RuntimeFacts.EffectiveProtocols(options.Protocols));
-            Set(o, "ApplicationProtocols", AlpnList(options.ApplicationProtocols));
-            return Invoke(tls, "AuthenticateAsServerAsync", o);
-        }
-
-        public static string ApplicationProtocol(SslStream tls)
-        {
-            object value = RuntimeFacts.PropertyOrNull(tls, "NegotiatedApplicationProtocol");
-            string text = value?.ToString();
-            return string.IsNullOrEmpty(text) ? null : text;
-        }
-
-        public static string CipherSuite(SslStream tls)
-        {
-            object value = RuntimeFacts.PropertyOrNull(tls, "NegotiatedCipherSuite");
-            return value?.ToString() ?? $"{tls.CipherAlgorithm} {tls.CipherStrength}-bit, {tls.HashAlgorithm}, {tls.KeyExchangeAlgorithm}";
-        }
-
-        public static Task Shutdown(SslStream tls)
-        {
-            MethodInfo method = tls.GetType().GetMethod("ShutdownAsync", Type.EmptyTypes);
-            try
-            {
-                return method?.Invoke(tls, null) as Task;
-            }
-            catch (TargetInvocationException)
-            {
-                return null;
-            }
-        }
-
-        private static object AlpnList(IList<string> names)
-        {
-            if (s_alpn == null)
-            {
-                return null;
-            }
-
-            var list = (System.Collections.IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(s_alpn));
-            foreach (string name in names)
-            {
-                list.Add(Activator.CreateInstance(s_alpn, name));
-            }
-
-            return list;
-        }
-
-        private static void Set(object target, string property, object value) =>
-            target.GetType().GetProperty(property)?.SetValue(target, value);
-
-        private static Task Invoke(SslStream tls, string name, object options)
-        {
-            MethodInfo method = tls.GetType().GetMethods()
-                .First(m => m.Name == name && m.GetParameters().Length == 2 && m.GetParameters()[0].ParameterType == options.GetType());
-            try
-            {
-                return (Task)method.Invoke(tls, new[] { options, (object)CancellationToken.None });
-            }
-            catch (TargetInvocationException e) when (e.InnerException != null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
-                throw;
-            }
         }
     }
 }

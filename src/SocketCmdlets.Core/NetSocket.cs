@@ -35,6 +35,8 @@ namespace SocketCmdlets
             Protocol = protocol;
             Name = name;
             _state = state;
+            _plain = new PlainTransport(this);
+            _transport = _plain;
             Id = Interlocked.Increment(ref s_lastId);
             CreatedAt = DateTime.Now;
             SocketRegistry.Add(this);
@@ -47,7 +49,7 @@ namespace SocketCmdlets
         /// Who opened the socket, as the host sees it (the module records the id of the PowerShell session), so that
         /// removing the module from one session closes that session's sockets only.
         /// </summary>
-        public object Owner { get; set; }
+        public object Owner { get; internal set; }
 
         /// <summary>An optional label.</summary>
         public string Name { get; set; }
@@ -116,245 +118,6 @@ namespace SocketCmdlets
         /// </summary>
         public Socket Socket => _socket;
 
-        /// <summary>
-        /// Creates a socket and registers it. Without a family it is a dual-mode IPv6 socket where the OS allows, so
-        /// it binds to or connects to IPv4 and IPv6 alike.
-        /// </summary>
-        public static NetSocket Create(SocketProtocol protocol = SocketProtocol.Tcp, SocketFamily? family = null, SocketOptions options = null, string name = null)
-        {
-            options = options ?? new SocketOptions();
-            options.Validate();
-            AddressFamily addressFamily;
-            bool dualMode = false;
-            if (family == SocketFamily.Unix)
-            {
-                UnixEndPoints.RequireSupport();
-                if (protocol != SocketProtocol.Tcp)
-                {
-                    throw new NotSupportedException("Unix domain sockets are stream sockets here: use -Protocol Tcp (the default) with -AddressFamily Unix.");
-                }
-
-                addressFamily = AddressFamily.Unix;
-            }
-            else if (family == SocketFamily.InterNetwork)
-            {
-                addressFamily = AddressFamily.InterNetwork;
-            }
-            else if (family == SocketFamily.InterNetworkV6)
-            {
-                addressFamily = AddressFamily.InterNetworkV6;
-            }
-            else if (Socket.OSSupportsIPv6)
-            {
-                addressFamily = AddressFamily.InterNetworkV6;
-                dualMode = true;
-            }
-            else
-            {
-                addressFamily = AddressFamily.InterNetwork;
-            }
-
-            Socket raw = CreateRaw(addressFamily, protocol, dualMode, options);
-            return new NetSocket(raw, protocol, addressFamily, options, name, SocketState.Created) { DualMode = dualMode };
-        }
-
-        private static Socket CreateRaw(AddressFamily family, SocketProtocol protocol, bool dualMode, SocketOptions options)
-        {
-            Socket socket = family == AddressFamily.Unix
-                ? new Socket(family, SocketType.Stream, ProtocolType.Unspecified)
-                : protocol == SocketProtocol.Udp
-                    ? new Socket(family, SocketType.Dgram, ProtocolType.Udp)
-                    : new Socket(family, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                if (family == AddressFamily.InterNetworkV6)
-                {
-                    socket.DualMode = dualMode;
-                }
-
-                if (protocol == SocketProtocol.Udp && System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows))
-                {
-                    // SIO_UDP_CONNRESET off: on Windows an ICMP port-unreachable would otherwise fail the next receive.
-                    socket.IOControl(unchecked((int)0x9800000C), new byte[4], null);
-                }
-
-                options.Apply(socket);
-                socket.Blocking = false;
-                return socket;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-
-        /// <summary>Binds to a local address (null: every interface) and port (0: a free one).</summary>
-        public NetSocket Bind(IPAddress address, int port)
-        {
-            if (port < 0 || port > 65535)
-            {
-                throw new ArgumentOutOfRangeException(nameof(port), port, "The port must be between 0 and 65535.");
-            }
-
-            RequireIp("bind to an address and port", "give -Path for a Unix domain socket.");
-            lock (_gate)
-            {
-                RequireState("bind", "binding needs a new socket (New-Socket).", SocketState.Created);
-                address = address ?? (_requestedFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any);
-                CheckFamily(address);
-                _socket.Bind(new IPEndPoint(address, port));
-                _localEndPoint = Normalize(_socket.LocalEndPoint);
-                _state = SocketState.Bound;
-            }
-
-            return this;
-        }
-
-        /// <summary>Starts listening; the socket must be bound.</summary>
-        public NetSocket Listen(int backlog = 0)
-        {
-            if (backlog < 0)
-            {
-                throw new ArgumentOutOfRangeException(nameof(backlog), backlog, "The backlog cannot be negative.");
-            }
-
-            if (Protocol == SocketProtocol.Udp)
-            {
-                throw new InvalidSocketStateException(this, "listen", "UDP sockets do not listen or accept: bind one and receive datagrams with Receive-SocketData.");
-            }
-
-            lock (_gate)
-            {
-                RequireState("listen", "bind it first (Register-SocketBinding).", SocketState.Bound);
-                _socket.Listen(backlog == 0 ? (int)SocketOptionName.MaxConnections : backlog);
-                _state = SocketState.Listening;
-            }
-
-            return this;
-        }
-
-        /// <summary>Waits for and accepts one connection.</summary>
-        public NetSocket Accept(TimeSpan timeout, CancellationToken cancellationToken)
-        {
-            RequireState("accept a connection", "accepting needs a listening socket (Start-SocketListen).", SocketState.Listening);
-            Deadline deadline = Deadline.After(timeout);
-            while (true)
-            {
-                WaitReady(SelectMode.SelectRead, deadline, cancellationToken, SocketOperation.Accept);
-                Socket accepted;
-                try
-                {
-                    accepted = _socket.Accept();
-                }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
-                {
-                    // Another thread took the pending connection first.
-                    continue;
-                }
-                catch (ObjectDisposedException)
-                {
-                    throw Closed("accept a connection");
-                }
-
-                try
-                {
-                    accepted.Blocking = false;
-                    if (_options.NoDelay.HasValue)
-                    {
-                        accepted.NoDelay = _options.NoDelay.Value;
-                    }
-                }
-                catch
-                {
-                    accepted.Dispose();
-                    throw;
-                }
-
-                var peer = new NetSocket(accepted, Protocol, _requestedFamily, new SocketOptions(), null, SocketState.Connected)
-                {
-                    DualMode = _socket.AddressFamily == AddressFamily.InterNetworkV6 && DualMode,
-                    ListenerId = Id,
-                };
-                peer._localEndPoint = Normalize(accepted.LocalEndPoint);
-                peer._remoteEndPoint = Normalize(accepted.RemoteEndPoint);
-                peer.Path = Path;
-                peer.LocalPath = LocalPath;
-                peer.ReceiveTimeout = ReceiveTimeout;
-                peer.SendTimeout = SendTimeout;
-                return peer;
-            }
-        }
-
-        /// <summary>Shuts down sending (half-close) or closes the socket. Closing a closed socket does nothing.</summary>
-        public void Close(CloseDirection direction = CloseDirection.Both)
-        {
-            if (_state == SocketState.Closed)
-            {
-                return;
-            }
-
-            if (direction == CloseDirection.Send)
-            {
-                RequireState("shut down sending", "a half-close needs a connected socket.", SocketState.Connected, SocketState.HalfClosed);
-            }
-
-            if (_state == SocketState.Connected && IsEncrypted)
-            {
-                // TLS says close_notify before the connection closes or half-closes (bounded, outside the lock). A plain
-                // socket never reaches the TLS code, which would load the TLS assembly (impossible when the process is
-                // out of descriptors, the moment a server most needs to close sockets).
-                ShutdownTls();
-            }
-
-            lock (_gate)
-            {
-                if (_state == SocketState.Closed)
-                {
-                    return;
-                }
-
-                if (direction == CloseDirection.Send)
-                {
-                    RequireState("shut down sending", "a half-close needs a connected socket.", SocketState.Connected, SocketState.HalfClosed);
-                    if (_state == SocketState.Connected)
-                    {
-                        try
-                        {
-                            _socket.Shutdown(SocketShutdown.Send);
-                        }
-                        catch (SocketException e) when (e.SocketErrorCode == SocketError.NotConnected)
-                        {
-                            // The peer already reset the connection; nothing is left to shut down.
-                        }
-
-                        _state = SocketState.HalfClosed;
-                    }
-
-                    return;
-                }
-
-                // The receive buffer is left alone: a receive on another thread may still be using it; it goes with the object.
-                SocketState before = _state;
-                _state = SocketState.Closed;
-                if (_encrypted)
-                {
-                    DisposeTls();
-                }
-
-                _socket.Dispose();
-                SocketRegistry.Remove(this);
-                if (_boundPath && (before == SocketState.Bound || before == SocketState.Listening))
-                {
-                    // The socket file is this socket's to remove, as a server that exits cleanly does.
-                    TryDelete(Path);
-                }
-            }
-        }
-
-        /// <summary>Closes the socket.</summary>
-        public void Dispose() => Close();
-
         /// <summary>A one-line description, for messages.</summary>
         public override string ToString()
         {
@@ -380,7 +143,10 @@ namespace SocketCmdlets
             return $"Socket {Id}{name} ({Protocol}, {State}{where})";
         }
 
-        /// <summary>Formats an endpoint as address:port, with brackets around IPv6 addresses.</summary>
+        /// <summary>
+        /// Formats an endpoint as address:port, with brackets around IPv6 addresses. Public, and static so no socket
+        /// lists it: the format view and scripts use it to show endpoints as the module does.
+        /// </summary>
         public static string Format(IPEndPoint endPoint)
         {
             if (endPoint == null)
@@ -392,7 +158,7 @@ namespace SocketCmdlets
         }
 
         /// <summary>Shows IPv4-mapped IPv6 addresses as IPv4.</summary>
-        public static IPEndPoint Normalize(EndPoint endPoint)
+        internal static IPEndPoint Normalize(EndPoint endPoint)
         {
             if (!(endPoint is IPEndPoint ip))
             {
@@ -402,24 +168,30 @@ namespace SocketCmdlets
             return ip.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ip.Address.MapToIPv4(), ip.Port) : ip;
         }
 
-        private void RequireIp(string operation, string requirement)
+        private void RequireIp(string operation)
         {
             if (_requestedFamily == AddressFamily.Unix)
             {
-                throw new InvalidSocketStateException(this, operation, "it is a Unix domain socket; " + requirement);
+                throw new InvalidSocketStateException(this, operation, "it is a Unix domain socket; it has a path, not an address and port.", SocketRequirement.Path);
             }
         }
 
-        internal void RequireState(string operation, string requirement, params SocketState[] allowed)
+        internal void RequireState(string operation, string requirement, params SocketState[] allowed) =>
+            RequireState(operation, requirement, SocketRequirement.None, allowed);
+
+        /// <summary>Throws unless the socket is in one of the <paramref name="allowed"/> states; a closed socket says so.</summary>
+        internal void RequireState(string operation, string requirement, SocketRequirement needs, params SocketState[] allowed)
         {
             SocketState state = _state;
             if (Array.IndexOf(allowed, state) < 0)
             {
-                throw new InvalidSocketStateException(this, operation, state == SocketState.Closed ? "a closed socket cannot be used again; create a new socket." : requirement);
+                throw state == SocketState.Closed
+                    ? new InvalidSocketStateException(this, operation, "a closed socket cannot be used again; create a new socket.")
+                    : new InvalidSocketStateException(this, operation, requirement, needs);
             }
         }
 
-        private InvalidSocketStateException Closed(string operation) =>
+        internal InvalidSocketStateException Closed(string operation) =>
             new InvalidSocketStateException(this, operation, "it was closed while the call was waiting.");
 
         private void CheckFamily(IPAddress address)
@@ -431,49 +203,13 @@ namespace SocketCmdlets
             }
         }
 
-        /// <summary>
-        /// Waits until the socket is ready for <paramref name="mode"/>, in short slices. A socket in error counts as ready
-        /// to write (Windows reports a failed connect that way only), so the next call meets the error. A timeout names
-        /// <paramref name="peer"/> when given (a connect), else the socket.
-        /// </summary>
-        [MethodImpl(HotPath.Optimize)]
-        private void WaitReady(SelectMode mode, Deadline deadline, CancellationToken cancellationToken, SocketOperation operation, IPEndPoint peer = null)
-        {
-            bool checkedOnce = false;
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int slice = deadline.NextSliceMilliseconds();
-                if (slice < 0)
-                {
-                    if (checkedOnce)
-                    {
-                        throw new SocketTimeoutException(operation, deadline.Timeout, peer != null ? Format(peer) : ToString());
-                    }
-
-                    // A zero timeout still looks once: what is already there is taken.
-                    slice = 0;
-                }
-
-                checkedOnce = true;
-
-                try
-                {
-                    if (_socket.Poll(slice * 1000, mode) || (mode == SelectMode.SelectWrite && _socket.Poll(0, SelectMode.SelectError)))
-                    {
-                        return;
-                    }
-                }
-                catch (ObjectDisposedException)
-                {
-                    throw Closed(operation.ToString().ToLowerInvariant());
-                }
-            }
-        }
+        /// <summary>Waits until the socket is ready for <paramref name="mode"/> (see <see cref="PlainTransport.WaitReady"/>).</summary>
+        private void WaitReady(SelectMode mode, Deadline deadline, CancellationToken cancellationToken, SocketOperation operation, IPEndPoint peer = null) =>
+            _plain.WaitReady(mode, deadline, cancellationToken, operation, peer);
 
         private static bool IsAny(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
 
-        private static void Observe(Task task) =>
+        internal static void Observe(Task task) =>
             task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 }

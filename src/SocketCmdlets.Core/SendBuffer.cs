@@ -17,7 +17,7 @@ namespace SocketCmdlets
     /// <see cref="Flush"/> and a full buffer send.
     /// </para>
     /// </summary>
-    public sealed class SendBuffer : IDisposable
+    internal sealed class SendBuffer : IDisposable
     {
         /// <summary>The largest gathered send.</summary>
         private const int MaxBuffer = BufferPool.ChunkSize;

@@ -10,7 +10,7 @@ namespace SocketCmdlets
         private readonly Encoding _encoding;
         private string _text;
 
-        public SocketDatagram(NetSocket socket, IPEndPoint remoteEndPoint, byte[] data, Encoding encoding = null)
+        internal SocketDatagram(NetSocket socket, IPEndPoint remoteEndPoint, byte[] data, Encoding encoding = null)
         {
             Socket = socket;
             RemoteEndPoint = remoteEndPoint;
@@ -33,7 +33,7 @@ namespace SocketCmdlets
         public byte[] Data { get; }
 
         /// <summary>The payload decoded as text (UTF-8 unless Receive-SocketData -Encoding said otherwise).</summary>
-        public string Text => _text ?? (_text = _encoding.GetString(Data));
+        public string Text => _text ?? (_text = TextDecoder.Decode(_encoding, Data));
 
         /// <summary>The payload length in bytes.</summary>
         public int Length => Data.Length;

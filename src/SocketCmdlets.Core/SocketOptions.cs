@@ -66,7 +66,7 @@ namespace SocketCmdlets
         public double? SendTimeoutSec { get; set; }
 
         /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a value no socket accepts.</summary>
-        public void Validate()
+        internal void Validate()
         {
             Check(ReceiveBufferSize, 1, int.MaxValue, nameof(ReceiveBufferSize));
             Check(SendBufferSize, 1, int.MaxValue, nameof(SendBufferSize));
@@ -135,7 +135,7 @@ namespace SocketCmdlets
             {
                 if (Broadcast.Value && socket.ProtocolType != ProtocolType.Udp)
                 {
-                    throw new NotSupportedException("Broadcast is for UDP sockets (New-Socket -Protocol Udp).");
+                    throw new SocketOptionException(nameof(Broadcast), SocketRequirement.Udp, "Broadcast is for UDP sockets.");
                 }
 
                 if (socket.ProtocolType == ProtocolType.Udp)

@@ -6,7 +6,7 @@ namespace SocketCmdlets
     /// <summary>
     /// The process-wide list of open sockets. Thread-safe: sockets travel between runspaces.
     /// </summary>
-    public static class SocketRegistry
+    internal static class SocketRegistry
     {
         private static readonly ConcurrentDictionary<int, NetSocket> s_open = new ConcurrentDictionary<int, NetSocket>();
 

@@ -7,7 +7,7 @@ using System.Threading;
 namespace SocketCmdlets
 {
     /// <summary>select()/poll() over several sockets, in short slices so cancellation is seen promptly.</summary>
-    public static class SocketWaiter
+    internal static class SocketWaiter
     {
         private const int TlsSliceMilliseconds = 10;
 

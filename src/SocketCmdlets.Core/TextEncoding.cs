@@ -5,7 +5,7 @@ using System.Text;
 namespace SocketCmdlets
 {
     /// <summary>Text encodings by the names PowerShell 7 uses, code page numbers or <see cref="Encoding"/> objects.</summary>
-    public static class TextEncoding
+    internal static class TextEncoding
     {
         /// <summary>UTF-8 without a byte-order mark.</summary>
         public static readonly Encoding Default = new UTF8Encoding(false);

@@ -13,7 +13,7 @@ namespace SocketCmdlets
     /// can use Unix sockets (.NET Core 2.1 and later: PowerShell 7 on Linux, macOS and Windows 10+) has it, so it is
     /// found at run time; elsewhere (Windows PowerShell 5.1) Unix sockets are reported as unsupported.
     /// </summary>
-    public static class UnixEndPoints
+    internal static class UnixEndPoints
     {
         private static readonly Type s_type = Type.GetType("System.Net.Sockets.UnixDomainSocketEndPoint, System.Net.Sockets", throwOnError: false);
 

@@ -9,7 +9,7 @@ namespace SocketCmdlets.Commands
     /// Builds every error record of the module. Error ids are stable, PascalCase and carry no run-time data; messages
     /// say what was tried, where, why it failed and what to do.
     /// </summary>
-    internal static class ErrorFactory
+    internal static partial class ErrorFactory
     {
         /// <summary>
         /// An error record. With a <paramref name="message"/> (what was tried, where, what to do), the record's exception
@@ -85,7 +85,7 @@ namespace SocketCmdlets.Commands
             switch (e)
             {
                 case InvalidSocketStateException state:
-                    return Create(e, "InvalidSocketState", ErrorCategory.InvalidOperation, target ?? state.Socket, state.Message);
+                    return Create(e, "InvalidSocketState", ErrorCategory.InvalidOperation, target ?? state.Socket, Text(state));
                 case SocketTimeoutException timeout:
                     return Create(e, timeout.Operation + "Timeout", ErrorCategory.OperationTimeout, target,
                         prefix + $"{timeout.WhatDidNotHappen ?? What(timeout)} within {timeout.Timeout.TotalSeconds:0.###} s. {TimeoutAdvice(timeout.Operation)}");
@@ -117,7 +117,7 @@ namespace SocketCmdlets.Commands
                     return Create(e, "TlsHandshakeFailed", ErrorCategory.ProtocolError, target,
                         prefix + handshake.Message + " Check that the peer speaks TLS on this port and supports the TLS versions asked for.");
                 case CertificateLoadException load:
-                    return Create(e, "CertificateLoadFailed", ErrorCategory.InvalidData, target, prefix + load.Message);
+                    return Create(e, "CertificateLoadFailed", ErrorCategory.InvalidData, target, prefix + Text(load));
                 case SocketException socket:
                     return FromSocketException(socket, target, prefix, operation);
                 case FileNotFoundException _:
@@ -134,7 +134,7 @@ namespace SocketCmdlets.Commands
                     return Create(e, "InvalidSocketState", ErrorCategory.InvalidOperation, target, prefix + "the socket was closed. Create a new socket.");
                 case ArgumentException _:
                 case NotSupportedException _ when !(e is PlatformNotSupportedException):
-                    return Create(e, "InvalidArgument", ErrorCategory.InvalidArgument, target, prefix + e.Message);
+                    return Create(e, "InvalidArgument", ErrorCategory.InvalidArgument, target, prefix + Text(e));
                 default:
                     return Create(e, "SocketError", ErrorCategory.InvalidOperation, target, prefix + e.Message);
             }

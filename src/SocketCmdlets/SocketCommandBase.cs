@@ -230,7 +230,7 @@ namespace SocketCmdlets.Commands
         {
             if (!asBytes)
             {
-                return encoding.GetString(buffer, offset, length);
+                return TextDecoder.Decode(encoding, buffer, offset, length);
             }
 
             var bytes = new byte[length];

@@ -107,6 +107,47 @@ namespace SocketCmdlets.Core.Tests
             }
         }
 
+        [RuntimeFact(Tool = "openssl", ToolNeededOn = TestRuntime.Mono)]
+        public void The_socket_stays_non_blocking_under_TLS()
+        {
+            using (Pair pair = Protected())
+            {
+                Assert.False(pair.Client.Socket.Blocking);
+                Assert.False(pair.Server.Socket.Blocking);
+            }
+        }
+
+        [Fact]
+        public void A_handshake_that_fails_on_a_reset_before_reading_keeps_the_bytes_buffered_before_it()
+        {
+            using (Pair pair = Pair.Open())
+            {
+                pair.Server.Send(Encoding.ASCII.GetBytes("line1\nline2\n"), TestNet.Timeout, TestNet.Token);
+                Assert.Equal(1, pair.Client.ReceiveRecords(null, "\n", true, 1, 100, TestNet.Timeout, TestNet.Token, (b, o, l) => { }));
+                Assert.Equal(6, pair.Client.PendingBytes);
+                pair.Server.Abort();
+
+                // A send meets the reset (the first may still go out); bounded by the wait's own timeout.
+                TestNet.WaitUntil(() =>
+                {
+                    try
+                    {
+                        pair.Client.Send(new byte[] { 1 }, TestNet.Timeout, TestNet.Token);
+                        return false;
+                    }
+                    catch (System.Net.Sockets.SocketException)
+                    {
+                        return true;
+                    }
+                }, "a send to see the reset");
+
+                Assert.ThrowsAny<Exception>(() => pair.Client.Protect(
+                    new TlsOptions { TargetHost = "localhost", SkipCertificateCheck = true }, TestNet.Timeout, TestNet.Token));
+                Assert.False(pair.Client.IsEncrypted);
+                Assert.Equal(6, pair.Client.PendingBytes);
+            }
+        }
+
         [Theory]
         [InlineData(0, 1, new[] { 0 })]
         [InlineData(5, 5, new[] { 5 })]

@@ -203,3 +203,51 @@ Describe 'No leaks' -Tag 'GetSocket', 'Leak' {
         ($after.Threads - $before.Threads) | Should -BeLessOrEqual 8 -Because "threads went from $($before.Threads) to $($after.Threads)"
     }
 }
+
+Describe 'What a socket and the output objects show' -Tag 'GetSocket', 'Surface' {
+    BeforeAll {
+        # Methods every object has, and the ways to let go of one: nothing else of the engine may show.
+        $script:Basics = @('Dispose', 'Equals', 'GetHashCode', 'GetType', 'ToString')
+    }
+
+    It 'lists no engine methods on a socket, only object basics and Dispose' {
+        $s = New-Socket
+        try {
+            $methods = @($s | Get-Member -MemberType Method | ForEach-Object Name | Sort-Object -Unique)
+            $methods | Should -Not -BeNullOrEmpty
+            $methods | Where-Object { $_ -notin $Basics } | Should -BeNullOrEmpty
+            # The data users see stays.
+            $properties = @($s | Get-Member -MemberType Property | ForEach-Object Name)
+            foreach ($name in 'Id', 'Name', 'Protocol', 'AddressFamily', 'State', 'LocalEndPoint', 'RemoteEndPoint', 'BytesSent', 'BytesReceived', 'IsEncrypted', 'Socket') {
+                $properties | Should -Contain $name
+            }
+        } finally {
+            $s | Close-Socket
+        }
+    }
+
+    It 'lists no engine methods on the datagram, relay, probe and option objects' {
+        $assembly = [SocketCmdlets.NetSocket].Assembly
+        foreach ($type in 'SocketDatagram', 'SocketRelaySession', 'SocketConnectionTest', 'SocketOptions') {
+            $t = $assembly.GetType("SocketCmdlets.$type", $true)
+            $t.IsPublic | Should -BeTrue -Because "$type is an output type"
+            $methods = @($t.GetMethods([System.Reflection.BindingFlags] 'Public, Instance') | Where-Object { -not $_.IsSpecialName } | ForEach-Object Name | Sort-Object -Unique)
+            $methods | Where-Object { $_ -notin $Basics } | Should -BeNullOrEmpty -Because "$type shows data, not engine calls"
+        }
+    }
+
+    It 'shows a probe result from Test-SocketConnection without engine methods' {
+        $closed = Start-SocketListen -Port 0 -Address 127.0.0.1
+        $port = $closed.LocalEndPoint.Port
+        $closed | Close-Socket
+        $result = Test-SocketConnection -ComputerName 127.0.0.1 -Port $port -TimeoutSec 5
+        $result | Should -Not -BeNullOrEmpty
+        @($result | Get-Member -MemberType Method | ForEach-Object Name) | Where-Object { $_ -notin $Basics } | Should -BeNullOrEmpty
+    }
+
+    It 'keeps the engine API internal: only the socket, output types, exceptions and enums are public' {
+        $public = @([SocketCmdlets.NetSocket].Assembly.GetExportedTypes() |
+                Where-Object { -not $_.IsEnum -and -not [Exception].IsAssignableFrom($_) } | ForEach-Object Name | Sort-Object)
+        $public | Should -Be @('NetSocket', 'SocketConnectionTest', 'SocketDatagram', 'SocketOptions', 'SocketRelaySession')
+    }
+}

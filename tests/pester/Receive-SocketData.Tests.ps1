@@ -542,6 +542,12 @@ Describe 'Receive-SocketData' -Tag 'ReceiveSocketData' {
             $err.ToString() | Should -Match '\bCreated\b'
         }
 
+        It 'names the cmdlets that make a connected socket when receiving before connecting' {
+            $s = New-Socket
+            $err = { $s | Receive-SocketData -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -PassThru
+            $err.ToString() | Should -BeLike '*receiving needs a connected socket (Connect-Socket or Receive-SocketConnection).'
+        }
+
         It 'reports InvalidSocketState, naming the state, when receiving on a listener' {
             $err = { $pair.Server | Receive-SocketData -TimeoutSec 1 -ErrorAction Stop } |
                 Should -Throw -ErrorId 'InvalidSocketState,SocketCmdlets.Commands.ReceiveSocketDataCommand' -PassThru

@@ -648,6 +648,15 @@ Describe 'TLS' -Tag 'Tls' {
             $fresh.State | Should -Be 'Created'
         }
 
+        It 'names a wrong -CertificatePassword as a possible cause when a PFX cannot be read' {
+            $fresh = New-Socket | Use-Socket
+            $wrong = ConvertTo-SecureString -String 'not the password' -AsPlainText -Force
+            $err = $null
+            try { $fresh | Protect-Socket -Certificate $ServerFiles.Pfx -CertificatePassword $wrong -ErrorAction Stop } catch { $err = $_ }
+            $err | Should -Not -BeNullOrEmpty
+            "$err" | Should -BeLike '*wrong -CertificatePassword*'
+        }
+
         It 'reports FileNotFound for a certificate file that does not exist, before any socket call' {
             $fresh = New-Socket | Use-Socket
             { $fresh | Protect-Socket -Certificate (Join-Path $Folder 'missing.pfx') -ErrorAction Stop } |

@@ -9,7 +9,7 @@ namespace SocketCmdlets
     /// Opens a file to send, so that neither the open nor a read can block beyond Ctrl+C: opening a FIFO (named pipe)
     /// for reading blocks in open() until a writer comes, and reading one blocks until its writer writes.
     /// </summary>
-    public static class FileSource
+    internal static class FileSource
     {
         /// <summary>How long a released open or read may take to come back before its thread is given up on.</summary>
         private const int ReleaseMilliseconds = 5000;
@@ -172,18 +172,5 @@ namespace SocketCmdlets
 
             public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
-    }
-
-    /// <summary>A path that names a directory where a file was expected.</summary>
-    public sealed class PathIsDirectoryException : IOException
-    {
-        public PathIsDirectoryException(string path)
-            : base($"'{path}' is a directory, not a file.")
-        {
-            Path = path;
-        }
-
-        /// <summary>The path that names a directory.</summary>
-        public string Path { get; }
     }
 }

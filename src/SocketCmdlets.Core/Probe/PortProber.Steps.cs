@@ -11,7 +11,7 @@ using System.Threading.Tasks;
 namespace SocketCmdlets
 {
     /// <summary>The steps of one probe, all on the probe thread: resolve, connect, handshake, report.</summary>
-    public sealed partial class PortProber
+    internal sealed partial class PortProber
     {
         private void Begin(Probe probe, long now)
         {

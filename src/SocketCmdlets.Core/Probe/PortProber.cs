@@ -16,7 +16,7 @@ namespace SocketCmdlets
     /// its own deadline. Hosts and ports go in with <see cref="Submit"/> (from one thread), results come out as they
     /// complete through <see cref="TryTake"/>. Cancelling the token, or disposing, closes every probe socket.
     /// </summary>
-    public sealed partial class PortProber : IDisposable
+    internal sealed partial class PortProber : IDisposable
     {
         private const int SliceMilliseconds = 50;
 

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace SocketCmdlets
 {
     /// <summary>How a <see cref="PortProber"/> probes.</summary>
-    public sealed class ProbeSettings
+    internal sealed class ProbeSettings
     {
         /// <summary>The limit of one probe: name resolution, connect and TLS handshake together.</summary>
         public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(2);
@@ -59,7 +59,7 @@ namespace SocketCmdlets
     }
 
     /// <summary>What a <see cref="PortProber"/> reports.</summary>
-    public enum ProbeEventKind
+    internal enum ProbeEventKind
     {
         /// <summary>A probe ended: <see cref="ProbeEvent.Result"/>.</summary>
         Result,
@@ -74,7 +74,7 @@ namespace SocketCmdlets
     }
 
     /// <summary>One report of a <see cref="PortProber"/>, taken from its queue on the caller's thread.</summary>
-    public sealed class ProbeEvent
+    internal sealed class ProbeEvent
     {
         internal ProbeEvent(ProbeEventKind kind, int target)
         {

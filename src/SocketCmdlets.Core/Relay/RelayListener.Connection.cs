@@ -7,7 +7,7 @@ using System.Threading.Tasks;
 namespace SocketCmdlets
 {
     /// <summary>One relayed connection of the forwarder: TLS with the client if asked, the target, the pump, the record.</summary>
-    public sealed partial class RelayListener
+    internal sealed partial class RelayListener
     {
         private async Task RelayAsync(NetSocket client)
         {

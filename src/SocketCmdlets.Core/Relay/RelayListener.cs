@@ -13,7 +13,7 @@ namespace SocketCmdlets
     /// <see cref="RelayConnection"/> on the thread pool. Finished connections are queued as
     /// <see cref="SocketRelaySession"/> records for whoever reports them (the job); nothing here writes anywhere else.
     /// </summary>
-    public sealed partial class RelayListener : IDisposable
+    internal sealed partial class RelayListener : IDisposable
     {
         private static readonly ConcurrentDictionary<RelayListener, byte> s_running = new ConcurrentDictionary<RelayListener, byte>();
 

@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace SocketCmdlets
 {
     /// <summary>What a port forwarder listens on, where it forwards to, and its limits.</summary>
-    public sealed class RelayListenerOptions
+    internal sealed class RelayListenerOptions
     {
         /// <summary>The local address to listen on (an address, a host name, Any or Loopback); every interface when empty.</summary>
         public string ListenAddress { get; set; }

@@ -5,7 +5,7 @@ using System.Threading.Tasks;
 namespace SocketCmdlets
 {
     /// <summary>Relays two connected sockets to each other (Join-Socket).</summary>
-    public static class SocketRelay
+    internal static class SocketRelay
     {
         /// <summary>
         /// Pumps bytes both ways between <paramref name="source"/> and <paramref name="target"/> until both directions

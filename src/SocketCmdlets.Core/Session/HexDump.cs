@@ -8,7 +8,7 @@ namespace SocketCmdlets
     /// Hex dump rows like Format-Hex: an offset, 16 bytes in hex, and the printable ASCII characters (others as '.').
     /// A row is 8 + 3 + 47 + 2 + 16 = 76 characters, so it fits an 80-column console.
     /// </summary>
-    public static class HexDump
+    internal static class HexDump
     {
         /// <summary>Bytes per row.</summary>
         public const int RowBytes = 16;

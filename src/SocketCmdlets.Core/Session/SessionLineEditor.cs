@@ -3,7 +3,7 @@ using System.Text;
 namespace SocketCmdlets
 {
     /// <summary>What a key press means to an interactive session.</summary>
-    public enum SessionKeyAction
+    internal enum SessionKeyAction
     {
         /// <summary>The key does nothing (an arrow, a function key, a backspace on an empty line).</summary>
         Ignored,
@@ -24,7 +24,7 @@ namespace SocketCmdlets
     /// removes, Enter completes a line, Ctrl+D (or Ctrl+Z then Enter, as on Windows) ends the input. Pure logic, no
     /// console: the caller echoes what it is told.
     /// </summary>
-    public sealed class SessionLineEditor
+    internal sealed class SessionLineEditor
     {
         private const char CtrlC = '\u0003';
         private const char CtrlD = '\u0004';

@@ -5,7 +5,7 @@ using System.Threading;
 namespace SocketCmdlets
 {
     /// <summary>What the receive side of an interactive session reports.</summary>
-    public enum SessionEventKind
+    internal enum SessionEventKind
     {
         /// <summary>Bytes arrived.</summary>
         Data,
@@ -16,7 +16,7 @@ namespace SocketCmdlets
     }
 
     /// <summary>One report of the receive side: bytes, the end of the stream, or a failure.</summary>
-    public sealed class SessionEvent
+    internal sealed class SessionEvent
     {
         private SessionEvent(SessionEventKind kind, byte[] data, Exception error)
         {
@@ -46,7 +46,7 @@ namespace SocketCmdlets
     /// so the thread that owns the console can show it between key presses. Sending stays with that thread
     /// (<see cref="Send"/>); the socket serves one receive and one send at a time, so both run at once safely.
     /// </summary>
-    public sealed class SessionPump : IDisposable
+    internal sealed class SessionPump : IDisposable
     {
         private readonly NetSocket _socket;
         // Chunks not yet shown, at most this many: when the console falls behind, the receive waits and TCP slows the

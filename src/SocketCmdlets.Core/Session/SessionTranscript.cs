@@ -8,7 +8,7 @@ namespace SocketCmdlets
     /// The transcript of an interactive session: one timestamped entry per line (or part of a line, as it arrived),
     /// "&gt;" for what was sent, "&lt;" for what was received, "#" for the session's own notes.
     /// </summary>
-    public sealed class SessionTranscript : IDisposable
+    internal sealed class SessionTranscript : IDisposable
     {
         private readonly TextWriter _writer;
         private readonly Func<DateTimeOffset> _clock;

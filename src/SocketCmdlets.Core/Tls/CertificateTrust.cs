@@ -14,7 +14,7 @@ namespace SocketCmdlets
     /// Trust given for one TLS handshake only, without touching any certificate store: roots (or the certificates
     /// themselves) a peer's chain may end in, and thumbprints (SHA-256 or SHA-1) of the exact certificates to accept.
     /// </summary>
-    public sealed class CertificateTrust
+    internal sealed class CertificateTrust
     {
         private readonly List<X509Certificate2> _roots;
         private readonly HashSet<string> _thumbprints;
@@ -264,7 +264,7 @@ namespace SocketCmdlets
     }
 
     /// <summary>The decision on a peer's certificate and the reasons it fails (empty when it passes).</summary>
-    public sealed class CertificateVerdict
+    internal sealed class CertificateVerdict
     {
         public CertificateVerdict(bool accepted, string[] reasons, bool pinMismatch, SslPolicyErrors errors)
         {
@@ -285,14 +285,5 @@ namespace SocketCmdlets
 
         /// <summary>What the runtime found wrong.</summary>
         public SslPolicyErrors Errors { get; }
-    }
-
-    /// <summary>The peer's certificate is not one of the thumbprints given for the handshake.</summary>
-    public sealed class CertificatePinMismatchException : AuthenticationException
-    {
-        public CertificatePinMismatchException(string message, Exception inner)
-            : base(message, inner)
-        {
-        }
     }
 }

@@ -22,7 +22,7 @@ namespace SocketCmdlets
     }
 
     /// <summary>What a self-signed certificate should be.</summary>
-    public sealed class SelfSignedCertificateRequest
+    internal sealed class SelfSignedCertificateRequest
     {
         /// <summary>The subject; by default CN= the first DNS name (or IP address).</summary>
         public string Subject { get; set; }
@@ -57,7 +57,7 @@ namespace SocketCmdlets
     /// PowerShell 7's runtime and .NET Framework 4.7.2 have it: it is reached by reflection, and where it is missing the
     /// call throws <see cref="PlatformNotSupportedException"/>.
     /// </summary>
-    public static class SelfSignedCertificate
+    internal static class SelfSignedCertificate
     {
         private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
         private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";

@@ -114,7 +114,7 @@ namespace SocketCmdlets.Commands
                                 return;
                             default:
                                 Flush(screen, transcript, decoder);
-                                end = "failed: " + received.Error.Message;
+                                end = "failed: " + ErrorFactory.Text(received.Error);
                                 screen.Around(() => WriteError(ErrorFactory.FromException(received.Error, socket, $"receive from {peer}", SocketOperation.Receive)));
                                 return;
                         }

@@ -59,6 +59,21 @@ namespace SocketCmdlets.Commands
         }
 
         /// <summary>
+        /// Takes terminated records only: bytes the peer left without a terminator at the end of the stream are not a
+        /// whole reply, so they stay buffered, uncounted.
+        /// </summary>
+        private static RecordHandler WholeRecord(Action<byte[], int, int> onRecord) => (buffer, offset, length, flags) =>
+        {
+            if ((flags & RecordFlags.Unterminated) != 0)
+            {
+                return false;
+            }
+
+            onRecord(buffer, offset, length);
+            return true;
+        };
+
+        /// <summary>
         /// Receives lines until the reply is complete and writes them as one string[]; false when the peer closed the
         /// connection first. A reply longer than -MaxReplyLines, or a -ReplyUntil that fails, is kept in
         /// <see cref="_replyFailure"/> for the call to end with.
@@ -68,10 +83,10 @@ namespace SocketCmdlets.Commands
             var lines = new List<string>();
             ReadOnlyCollection<string> view = lines.AsReadOnly();
             string record = null;
-            Action<byte[], int, int> onRecord = (buffer, offset, length) => record = Encoding.GetString(buffer, offset, length);
+            Action<byte[], int, int> onRecord = (buffer, offset, length) => record = TextDecoder.Decode(Encoding, buffer, offset, length);
             while (true)
             {
-                if (_socket.ReceiveRecords(Encoding, _delimiter, _line, 1, MaxRecordLength, _receiveTimeout, StopToken, onRecord, unterminatedLast: false) == 0)
+                if (_socket.ReceiveRecords(new RecordReader(Encoding, _delimiter, _line, MaxRecordLength), 1, _receiveTimeout, StopToken, WholeRecord(onRecord)) == 0)
                 {
                     _partialReplyLines = lines.Count;
                     return false;

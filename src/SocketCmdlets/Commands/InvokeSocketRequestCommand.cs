@@ -214,7 +214,7 @@ namespace SocketCmdlets.Commands
                 byte[] bytes = _socket.ReceiveExactly(ByteCount, _receiveTimeout, StopToken);
                 if (bytes.Length == ByteCount)
                 {
-                    WriteObject(AsByteStream.IsPresent ? (object)bytes : Encoding.GetString(bytes));
+                    WriteObject(AsByteStream.IsPresent ? (object)bytes : TextDecoder.Decode(Encoding, bytes));
                     return true;
                 }
 
@@ -224,8 +224,8 @@ namespace SocketCmdlets.Commands
             if (_delimiter != null)
             {
                 // A last record without its terminator is not a whole reply.
-                return _socket.ReceiveRecords(Encoding, _delimiter, _line, Count, MaxRecordLength, _receiveTimeout, StopToken, WriteRecord,
-                    unterminatedLast: false) == Count;
+                return _socket.ReceiveRecords(new RecordReader(Encoding, _delimiter, _line, MaxRecordLength), Count, _receiveTimeout, StopToken,
+                    WholeRecord(WriteRecord)) == Count;
             }
 
             // No framing: the reply is what one receive brings.

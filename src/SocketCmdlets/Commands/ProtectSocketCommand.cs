@@ -154,7 +154,7 @@ namespace SocketCmdlets.Commands
                     {
                         string id = e is System.IO.FileNotFoundException ? "FileNotFound" : "CertificateLoadFailed";
                         cmdlet.ThrowTerminatingError(ErrorFactory.Create(e, id, e is System.IO.FileNotFoundException ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidData, path,
-                            $"Cannot use the certificate '{path}': {e.Message}"));
+                            $"Cannot use the certificate '{path}': {ErrorFactory.Text(e)}"));
                         return null;
                     }
 

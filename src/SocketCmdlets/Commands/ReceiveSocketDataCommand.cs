@@ -213,14 +213,14 @@ namespace SocketCmdlets.Commands
 
                     if (bytes.Length > 0)
                     {
-                        WriteObject(AsByteStream.IsPresent ? (object)bytes : Encoding.GetString(bytes));
+                        WriteObject(AsByteStream.IsPresent ? (object)bytes : TextDecoder.Decode(Encoding, bytes));
                     }
                 }
                 else if (Records && _batch != null)
                 {
                     try
                     {
-                        socket.ReceiveRecords(Encoding, Delimiter ?? "\n", Line.IsPresent, count, MaxRecordLength, timeout, StopToken, AddToBatch, WriteBatch);
+                        socket.ReceiveRecords(new RecordReader(Encoding, Delimiter ?? "\n", Line.IsPresent, MaxRecordLength), count, timeout, StopToken, AddToBatch);
                     }
                     finally
                     {
@@ -304,13 +304,19 @@ namespace SocketCmdlets.Commands
             progress.Complete();
         }
 
-        private void AddToBatch(byte[] buffer, int offset, int length)
+        /// <summary>
+        /// Gathers a record; the batch goes out when it is full, or when no other record is buffered (so nothing
+        /// gathered waits behind a receive).
+        /// </summary>
+        private bool AddToBatch(byte[] buffer, int offset, int length, RecordFlags flags)
         {
             _batch.Add(Received(buffer, offset, length, AsByteStream.IsPresent, Encoding));
-            if (ReadCount > 0 && _batch.Count >= ReadCount)
+            if ((ReadCount > 0 && _batch.Count >= ReadCount) || (flags & RecordFlags.MoreBuffered) == 0)
             {
                 WriteBatch();
             }
+
+            return true;
         }
 
         /// <summary>Writes the gathered records as one array (string[], or byte[][] with -AsByteStream).</summary>

@@ -20,7 +20,7 @@ namespace SocketCmdlets
         /// bind fail with <see cref="PathInUseException"/> saying what is there. Nothing here waits: the stale check
         /// runs before the socket's lock is taken and never blocks, so Close from another thread is never held up.
         /// </summary>
-        public NetSocket BindPath(string path, Action<string> trace = null)
+        internal NetSocket BindPath(string path, Action<string> trace = null)
         {
             RequireUnix("bind to a path");
             path = System.IO.Path.GetFullPath(path);
@@ -31,7 +31,7 @@ namespace SocketCmdlets
                 throw new DirectoryNotFoundException($"The folder '{folder}' of the Unix socket path does not exist.");
             }
 
-            RequireState("bind", "binding needs a new socket (New-Socket -AddressFamily Unix).", SocketState.Created);
+            RequireState("bind", "binding needs a new socket.", SocketRequirement.NewUnix, SocketState.Created);
             if (UnixEndPoints.RemoveIfStale(path))
             {
                 trace?.Invoke($"Removed the stale socket file '{path}' (no socket is bound behind it any more).");
@@ -39,7 +39,7 @@ namespace SocketCmdlets
 
             lock (_gate)
             {
-                RequireState("bind", "binding needs a new socket (New-Socket -AddressFamily Unix).", SocketState.Created);
+                RequireState("bind", "binding needs a new socket.", SocketRequirement.NewUnix, SocketState.Created);
                 try
                 {
                     _socket.Bind(endPoint);
@@ -65,10 +65,10 @@ namespace SocketCmdlets
         /// <paramref name="timeout"/>. A server whose backlog is full is tried again in short pauses until the deadline
         /// (a Unix connect does not wait in the kernel as a TCP one does); <paramref name="trace"/> hears about it.
         /// </summary>
-        public NetSocket ConnectPath(string path, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
+        internal NetSocket ConnectPath(string path, TimeSpan timeout, CancellationToken cancellationToken, Action<string> trace = null)
         {
             RequireUnix("connect to a path");
-            RequireState("connect", "connecting needs a new socket (New-Socket -AddressFamily Unix).", SocketState.Created);
+            RequireState("connect", "connecting needs a new socket.", SocketRequirement.NewUnix, SocketState.Created);
             path = System.IO.Path.GetFullPath(path);
             EndPoint endPoint = UnixEndPoints.Create(path);
             UnixPathKind kind = UnixPath.KindOf(path);
@@ -181,7 +181,7 @@ namespace SocketCmdlets
         {
             if (_requestedFamily != AddressFamily.Unix)
             {
-                throw new InvalidSocketStateException(this, operation, "paths are for Unix domain sockets: create one with New-Socket -AddressFamily Unix.");
+                throw new InvalidSocketStateException(this, operation, "paths are for Unix domain sockets.", SocketRequirement.UnixSocket);
             }
         }
 
@@ -213,44 +213,5 @@ namespace SocketCmdlets
                 default: return "a file that is not a socket";
             }
         }
-    }
-
-    /// <summary>A Unix socket path is taken: a live socket is bound to it, or a file that is not a socket exists there.</summary>
-    public sealed class PathInUseException : IOException
-    {
-        public PathInUseException(string path)
-            : this(path, UnixPathKind.Other)
-        {
-        }
-
-        public PathInUseException(string path, UnixPathKind kind, Exception inner = null)
-            : base($"'{path}' is in use: {NetSocket.Describe(kind)} is there{(kind == UnixPathKind.Socket ? string.Empty : ", and only a socket file is ever replaced")}.", inner)
-        {
-            Path = path;
-            Kind = kind;
-        }
-
-        /// <summary>The path that is taken.</summary>
-        public string Path { get; }
-
-        /// <summary>What is at the path.</summary>
-        public UnixPathKind Kind { get; }
-    }
-
-    /// <summary>A Unix socket connect named a file that is not a socket (a directory, a FIFO, a regular file).</summary>
-    public sealed class NotASocketException : IOException
-    {
-        public NotASocketException(string path, UnixPathKind kind)
-            : base($"'{path}' is {NetSocket.Describe(kind)}, not a Unix socket; no server can listen there.")
-        {
-            Path = path;
-            Kind = kind;
-        }
-
-        /// <summary>The path given.</summary>
-        public string Path { get; }
-
-        /// <summary>What is at the path.</summary>
-        public UnixPathKind Kind { get; }
     }
 }
