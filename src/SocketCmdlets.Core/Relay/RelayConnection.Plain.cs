@@ -1,5 +1,6 @@
 using System;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -47,6 +48,8 @@ namespace SocketCmdlets
             }
         }
 
+        // The loop of a connection runs once: without this it would stay in unoptimised code (see HotPath).
+        [MethodImpl(HotPath.Optimize)]
         private void PumpPlain(Direction up, Direction down)
         {
             if (!up.Start(this) | !down.Start(this))
@@ -168,6 +171,7 @@ namespace SocketCmdlets
             }
 
             /// <summary>Reads or writes what the poll said is ready; false when the connection ended.</summary>
+            [MethodImpl(HotPath.Optimize)]
             public bool Step(RelayConnection relay, PollEvents fromReady, PollEvents toReady)
             {
                 if (_end == _start && Piped == 0 && !_endOfStream && (fromReady & ReadReady) != 0)
@@ -215,6 +219,7 @@ namespace SocketCmdlets
             /// One read and a flush of it; <paramref name="more"/> is true when everything was written and the source may
             /// have more (another round can go without a poll). False when the connection ended.
             /// </summary>
+            [MethodImpl(HotPath.Optimize)]
             private bool ReadAndFlush(RelayConnection relay, out bool more)
             {
                 more = false;
@@ -258,6 +263,7 @@ namespace SocketCmdlets
             }
 
             /// <summary>One splice from the source into the pipe and on into the target (the zero-copy ReadAndFlush).</summary>
+            [MethodImpl(HotPath.Optimize)]
             private bool SpliceAndFlush(RelayConnection relay, out bool more)
             {
                 more = false;
@@ -301,6 +307,7 @@ namespace SocketCmdlets
                 _to.ShutdownSend();
             }
 
+            [MethodImpl(HotPath.Optimize)]
             private bool FlushPipe(RelayConnection relay)
             {
                 while (Piped > 0)
@@ -328,6 +335,7 @@ namespace SocketCmdlets
                 return true;
             }
 
+            [MethodImpl(HotPath.Optimize)]
             private bool Flush(RelayConnection relay)
             {
                 while (_end > _start)

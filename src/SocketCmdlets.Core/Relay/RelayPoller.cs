@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Net.Sockets;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace SocketCmdlets
@@ -69,6 +70,7 @@ namespace SocketCmdlets
         /// wanted is not polled. Throws <see cref="ObjectDisposedException"/> or <see cref="SocketException"/> when a
         /// socket was closed by another thread.
         /// </summary>
+        [MethodImpl(HotPath.Optimize)]
         public void Wait(PollEvents wantFirst, PollEvents wantSecond, int timeoutMilliseconds, out PollEvents readyFirst, out PollEvents readySecond)
         {
             if (!_native)
@@ -108,6 +110,7 @@ namespace SocketCmdlets
             }
         }
 
+        [MethodImpl(HotPath.Optimize)]
         private static int Poll(PollFd[] fds, int timeoutMilliseconds)
         {
             while (true)
