@@ -1,6 +1,6 @@
 using System;
-using System.Collections.Generic;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -13,7 +13,7 @@ namespace SocketCmdlets
     /// </summary>
     internal sealed partial class RelayConnection
     {
-        private const int PollMicroseconds = Deadline.SliceMilliseconds * 1000;
+        private const int PollMilliseconds = Deadline.SliceMilliseconds;
 
         private static Task RunOnThread(Action body)
         {
@@ -48,6 +48,8 @@ namespace SocketCmdlets
             }
         }
 
+        // The loop of a connection runs once: without this it would stay in unoptimised code (see HotPath).
+        [MethodImpl(HotPath.Optimize)]
         private void PumpPlain(Direction up, Direction down)
         {
             if (!up.Start(this) | !down.Start(this))
@@ -55,19 +57,18 @@ namespace SocketCmdlets
                 return;
             }
 
-            var read = new List<Socket>(2);
-            var write = new List<Socket>(2);
-            var error = new List<Socket>(2);
+            var poller = new RelayPoller(_source.RawSocket, _target.RawSocket);
             while (_reason == null && !(up.Done && down.Done))
             {
-                read.Clear();
-                write.Clear();
-                error.Clear();
-                up.Want(read, write, error);
-                down.Want(read, write, error);
+                PollEvents source = PollEvents.None;
+                PollEvents target = PollEvents.None;
+                up.Want(ref source, ref target);
+                down.Want(ref target, ref source);
+                PollEvents sourceReady;
+                PollEvents targetReady;
                 try
                 {
-                    Socket.Select(read, write, error, PollMicroseconds);
+                    poller.Wait(source, target, PollMilliseconds, out sourceReady, out targetReady);
                 }
                 catch (Exception e) when (e is ObjectDisposedException || e is SocketException)
                 {
@@ -78,7 +79,7 @@ namespace SocketCmdlets
 
                 try
                 {
-                    if (!up.Step(this, read, write, error) || !down.Step(this, read, write, error))
+                    if (!up.Step(this, sourceReady, targetReady) || !down.Step(this, targetReady, sourceReady))
                     {
                         return;
                     }
@@ -156,28 +157,29 @@ namespace SocketCmdlets
                 return true;
             }
 
-            public void Want(List<Socket> read, List<Socket> write, List<Socket> error)
+            /// <summary>Adds what this direction waits for: room on the target while bytes are left, else bytes from the source.</summary>
+            public void Want(ref PollEvents from, ref PollEvents to)
             {
                 if (_end > _start || Piped > 0)
                 {
-                    write.Add(_to.RawSocket);
-                    error.Add(_to.RawSocket);
+                    to |= PollEvents.Write;
                 }
                 else if (!_endOfStream)
                 {
-                    read.Add(_from.RawSocket);
-                    error.Add(_from.RawSocket);
+                    from |= PollEvents.Read;
                 }
             }
 
             /// <summary>Reads or writes what the poll said is ready; false when the connection ended.</summary>
-            public bool Step(RelayConnection relay, List<Socket> read, List<Socket> write, List<Socket> error)
+            [MethodImpl(HotPath.Optimize)]
+            public bool Step(RelayConnection relay, PollEvents fromReady, PollEvents toReady)
             {
-                if (_end == _start && !_endOfStream && (read.Contains(_from.RawSocket) || error.Contains(_from.RawSocket)))
+                if (_end == _start && Piped == 0 && !_endOfStream && (fromReady & ReadReady) != 0)
                 {
                     // A bulk stream goes on without a poll between chunks while both sides keep up: read, write all,
                     // read again, until a side would block (then the poll waits for it), a few rounds at most so the
-                    // other direction gets its turn.
+                    // other direction gets its turn. A small read ends the rounds: an exchange has sent all it had,
+                    // and another read would only fail with EAGAIN (a wasted call per forwarded message).
                     for (int round = 0; round < RoundsPerPoll; round++)
                     {
                         if (!ReadAndFlush(relay, out bool more))
@@ -194,7 +196,7 @@ namespace SocketCmdlets
                     return true;
                 }
 
-                if ((_end > _start || Piped > 0) && (write.Contains(_to.RawSocket) || error.Contains(_to.RawSocket)))
+                if ((_end > _start || Piped > 0) && (toReady & WriteReady) != 0)
                 {
                     return _end > _start ? Flush(relay) : FlushPipe(relay);
                 }
@@ -204,10 +206,20 @@ namespace SocketCmdlets
 
             private const int RoundsPerPoll = 16;
 
+            /// <summary>A read this large suggests a bulk stream with more behind it; a smaller one, an exchange whose bytes are all in.</summary>
+            private const int BulkRead = 64 * 1024;
+
+            /// <summary>Readable, or an error or hang-up that the next read reports.</summary>
+            private const PollEvents ReadReady = PollEvents.Read | PollEvents.Error | PollEvents.HangUp | PollEvents.Invalid;
+
+            /// <summary>Writable, or an error or hang-up that the next write reports.</summary>
+            private const PollEvents WriteReady = PollEvents.Write | PollEvents.Error | PollEvents.HangUp | PollEvents.Invalid;
+
             /// <summary>
             /// One read and a flush of it; <paramref name="more"/> is true when everything was written and the source may
             /// have more (another round can go without a poll). False when the connection ended.
             /// </summary>
+            [MethodImpl(HotPath.Optimize)]
             private bool ReadAndFlush(RelayConnection relay, out bool more)
             {
                 more = false;
@@ -245,12 +257,13 @@ namespace SocketCmdlets
                         return false;
                     }
 
-                    more = _end == _start && !_endOfStream;
+                    more = _end == _start && !_endOfStream && n >= Math.Min(BulkRead, _buffer.Length);
                     return true;
                 }
             }
 
             /// <summary>One splice from the source into the pipe and on into the target (the zero-copy ReadAndFlush).</summary>
+            [MethodImpl(HotPath.Optimize)]
             private bool SpliceAndFlush(RelayConnection relay, out bool more)
             {
                 more = false;
@@ -282,7 +295,7 @@ namespace SocketCmdlets
                     return false;
                 }
 
-                more = Piped == 0 && !_endOfStream;
+                more = Piped == 0 && !_endOfStream && n >= BulkRead;
                 return true;
             }
 
@@ -294,6 +307,7 @@ namespace SocketCmdlets
                 _to.ShutdownSend();
             }
 
+            [MethodImpl(HotPath.Optimize)]
             private bool FlushPipe(RelayConnection relay)
             {
                 while (Piped > 0)
@@ -321,6 +335,7 @@ namespace SocketCmdlets
                 return true;
             }
 
+            [MethodImpl(HotPath.Optimize)]
             private bool Flush(RelayConnection relay)
             {
                 while (_end > _start)
