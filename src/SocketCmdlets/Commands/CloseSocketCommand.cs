@@ -18,6 +18,13 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int[] Id { get; set; }
 
+        /// <summary>The names of the sockets to close; wildcards allowed (a name without wildcards that matches no open socket is an error).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string[] Name { get; set; }
+
         /// <summary>Both (the default) closes the socket; Send shuts down sending only, so the peer sees end of stream while this side can still receive.</summary>
         [Parameter]
         public CloseDirection Direction { get; set; } = CloseDirection.Both;

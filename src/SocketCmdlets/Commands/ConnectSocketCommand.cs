@@ -21,16 +21,19 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
 
-        /// <summary>The host name or IP address to connect to. Every address of a name is tried, IPv6 and IPv4 racing as RFC 8305 describes.</summary>
+        /// <summary>
+        /// The host name or IP address to connect to, or host and port in one: host:port, [IPv6]:port, or [IPv6] with
+        /// -Port (::1 alone is a host). Every address of a name is tried, IPv6 and IPv4 racing as RFC 8305 describes.
+        /// </summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
         [Alias("HostName", "RemoteAddress", "Address")]
         [ValidateNotNullOrEmpty]
         public string ComputerName { get; set; }
 
-        /// <summary>The port to connect to (1-65535).</summary>
-        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
-        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
+        /// <summary>The port to connect to (1-65535); needed unless -ComputerName carries it (host:port).</summary>
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
         [Alias("RemotePort")]
         [ValidateRange(1, 65535)]
         public int Port { get; set; }
@@ -104,6 +107,13 @@ namespace SocketCmdlets.Commands
 
         protected override void ProcessRecord()
         {
+            string host = null;
+            int port = 0;
+            if (Path == null && !SplitEndPoint(ComputerName, IsBound(nameof(Port)) ? Port : (int?)null, out host, out port))
+            {
+                return;
+            }
+
             NetSocket socket = ResolveSocket(Socket, Id);
             if (socket == null && ById)
             {
@@ -112,7 +122,7 @@ namespace SocketCmdlets.Commands
 
             bool created = socket == null;
             string path = Path == null ? null : GetUnresolvedProviderPathFromPSPath(Path);
-            string where = path != null ? $"'{path}'" : Where(ComputerName, Port);
+            string where = path != null ? $"'{path}'" : Where(host, port);
             bool ok = false;
             try
             {
@@ -132,14 +142,14 @@ namespace SocketCmdlets.Commands
                     else
                     {
                         var clock = System.Diagnostics.Stopwatch.StartNew();
-                        socket.Connect(ComputerName, Port, ToTimeout(TimeoutSec), StopToken, Trace);
+                        socket.Connect(host, port, ToTimeout(TimeoutSec), StopToken, Trace);
                         if (UseTls.IsPresent)
                         {
                             // -TimeoutSec bounds the whole call: the handshake gets what the connect left.
                             System.TimeSpan left = TimeoutSec <= 0 ? ToTimeout(0) : System.TimeSpan.FromSeconds(System.Math.Max(0.001, TimeoutSec - clock.Elapsed.TotalSeconds));
                             var tls = new TlsOptions
                             {
-                                TargetHost = TargetHost ?? ComputerName,
+                                TargetHost = TargetHost ?? host,
                                 SkipCertificateCheck = SkipCertificateCheck.IsPresent,
                                 ApplicationProtocols = ApplicationProtocol,
                                 Trust = _trust,

@@ -25,6 +25,13 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
 
+        /// <summary>The name of the socket to receive from; wildcards allowed, as long as they match one socket.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; }
+
         /// <summary>How bytes are decoded: a name such as utf8 (the default) or ascii, a code page or an Encoding.</summary>
         [Parameter]
         [EncodingTransformation]

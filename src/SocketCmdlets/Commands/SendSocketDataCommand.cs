@@ -34,6 +34,13 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
 
+        /// <summary>The name of the socket to send on; wildcards allowed, as long as they match one socket.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; }
+
         /// <summary>What to send: strings (encoded), byte arrays (as they are), single bytes (gathered) or other objects (as text).</summary>
         [Parameter(Position = 1, ValueFromPipeline = true)]
         [AllowNull]

@@ -20,6 +20,13 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int[] Id { get; set; }
 
+        /// <summary>The names of the sockets to wait for; wildcards allowed (a name without wildcards that matches no open socket is an error).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string[] Name { get; set; }
+
         /// <summary>Ready to read: data (or data already buffered), end of stream, or a pending connection on a listener. The default.</summary>
         [Parameter]
         public SwitchParameter Read { get; set; }
