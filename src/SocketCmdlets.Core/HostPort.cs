@@ -40,7 +40,7 @@ namespace SocketCmdlets
                 string inner = text.Substring(1, close - 1);
                 if (!IPAddress.TryParse(inner, out IPAddress address) || address.AddressFamily != AddressFamily.InterNetworkV6)
                 {
-                    error = $"'{inner}' in brackets is not an IPv6 address: brackets are only for IPv6 addresses, as in [::1]:8080.";
+                    error = $"'{text}' puts '{inner}' in brackets, which is not an IPv6 address: brackets are only for IPv6 addresses, as in [::1]:8080.";
                     return false;
                 }
 

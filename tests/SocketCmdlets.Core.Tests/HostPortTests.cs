@@ -49,8 +49,8 @@ namespace SocketCmdlets.Core.Tests
         [InlineData("[::1]x", "after the closing bracket")]
         [InlineData("[::1]:", "not a port")]
         [InlineData("[::1]:99999", "not a port")]
-        [InlineData("[localhost]:80", "not an IPv6 address")]
-        [InlineData("[127.0.0.1]:80", "not an IPv6 address")]
+        [InlineData("[localhost]:80", "which is not an IPv6 address")]
+        [InlineData("[127.0.0.1]:80", "which is not an IPv6 address")]
         [InlineData("a:b:c", "neither host:port nor an IPv6 address")]
         public void RejectsBadText(string text, string says)
         {

@@ -5,6 +5,7 @@ namespace SocketCmdlets.Commands
     /// <summary>close()/shutdown(): closes sockets, or shuts down sending only.</summary>
     [Cmdlet(VerbsCommon.Close, "Socket", DefaultParameterSetName = SocketSet)]
     [OutputType(typeof(NetSocket))]
+    [Alias("cssk")]
     public sealed class CloseSocketCommand : SocketCommandBase
     {
         /// <summary>The sockets to close.</summary>

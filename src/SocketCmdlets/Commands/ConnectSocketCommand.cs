@@ -5,6 +5,7 @@ namespace SocketCmdlets.Commands
     /// <summary>connect(): connects a socket (or a new one) to a host and port, or to a Unix domain socket path.</summary>
     [Cmdlet(VerbsCommunications.Connect, "Socket", DefaultParameterSetName = SocketSet)]
     [OutputType(typeof(NetSocket))]
+    [Alias("ccsk")]
     public sealed class ConnectSocketCommand : SocketCommandBase
     {
         private const string SocketPathSet = "SocketPath";

@@ -8,6 +8,7 @@ namespace SocketCmdlets.Commands
     /// <summary>recv(): receives text, bytes, records or a whole stream from a connected socket.</summary>
     [Cmdlet(VerbsCommunications.Receive, "SocketData", DefaultParameterSetName = SocketSet)]
     [OutputType(typeof(string), typeof(byte[]), typeof(SocketDatagram), typeof(string[]), typeof(byte[][]))]
+    [Alias("rcsd")]
     public sealed class ReceiveSocketDataCommand : SocketCommandBase
     {
         /// <summary>The default -MaxRecordLength: 1 MiB.</summary>

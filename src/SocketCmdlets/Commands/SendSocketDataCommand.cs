@@ -9,6 +9,7 @@ namespace SocketCmdlets.Commands
     /// <summary>send(): sends strings, bytes or a file over a connected socket.</summary>
     [Cmdlet(VerbsCommunications.Send, "SocketData", DefaultParameterSetName = SocketSet)]
     [OutputType(typeof(NetSocket))]
+    [Alias("sdsd")]
     public sealed partial class SendSocketDataCommand : SocketCommandBase
     {
         private const string ReplySet = "Reply";

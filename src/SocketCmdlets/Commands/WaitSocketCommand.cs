@@ -6,6 +6,7 @@ namespace SocketCmdlets.Commands
     /// <summary>select()/poll(): waits until sockets are readable or writable and writes those that are.</summary>
     [Cmdlet(VerbsLifecycle.Wait, "Socket", DefaultParameterSetName = SocketSet)]
     [OutputType(typeof(NetSocket))]
+    [Alias("wsk")]
     public sealed class WaitSocketCommand : SocketCommandBase
     {
         private readonly List<NetSocket> _sockets = new List<NetSocket>();
