@@ -5,7 +5,7 @@ using System.Management.Automation;
 
 namespace SocketCmdlets.Commands
 {
-    /// <summary>Sockets named by -Name, the way Stop-Job -Name names jobs.</summary>
+    /// <summary>Sockets named by -Name, the way Stop-Job -Name names jobs, and host and port typed as one argument.</summary>
     public abstract partial class SocketCommandBase
     {
         /// <summary>The parameter set that takes socket names (wildcards allowed).</summary>
@@ -86,14 +86,7 @@ namespace SocketCmdlets.Commands
 
             return pattern;
         }
-    }
-}
 
-namespace SocketCmdlets.Commands
-{
-    /// <summary>Host and port typed as one argument.</summary>
-    public abstract partial class SocketCommandBase
-    {
         /// <summary>
         /// Splits -ComputerName's host:port, [IPv6]:port or [IPv6] forms; <paramref name="port"/> is -Port when it was
         /// given. Writes InvalidEndPoint (bad text, or a port given twice) or PortRequired (no port anywhere) and

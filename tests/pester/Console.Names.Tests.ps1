@@ -58,6 +58,14 @@ Describe 'Sockets by name' -Tag 'Console' {
         }
     }
 
+    It 'takes -Name from piped objects by property name, and still prefers a piped socket' {
+        $closed = @([pscustomobject]@{ Name = "cli-$suffix" } | Close-Socket -PassThru)
+        $closed.Id | Should -Be $pair.Client.Id
+        $pair.Client.State | Should -Be 'Closed'
+        # A socket object has a Name too: it binds as the socket itself.
+        @($pair.Peer | Get-SocketOption).SocketId | Should -Be $pair.Peer.Id
+    }
+
     It 'reports SocketNotFound for a name without wildcards that matches nothing, like -Id' {
         { Close-Socket -Name "nobody-$suffix" -ErrorAction Stop } |
             Should -Throw -ErrorId 'SocketNotFound,SocketCmdlets.Commands.CloseSocketCommand'

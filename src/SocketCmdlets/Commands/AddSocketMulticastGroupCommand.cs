@@ -33,7 +33,7 @@ namespace SocketCmdlets.Commands
         public int Id { get; set; }
 
         /// <summary>The name of the socket to use; wildcards allowed, as long as they match one socket.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(SocketNameCompleter))]
         [ValidateNotNullOrEmpty]

@@ -47,7 +47,7 @@ namespace SocketCmdlets.Commands
         /// </summary>
         [Parameter(ParameterSetName = PortSet)]
         [Parameter(ParameterSetName = PathSet)]
-        [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(SocketNameCompleter))]
         [ValidateNotNullOrEmpty]

@@ -22,7 +22,7 @@ namespace SocketCmdlets.Commands
         public int[] Id { get; set; }
 
         /// <summary>The names of the sockets to wait for; wildcards allowed (a name without wildcards that matches no open socket is an error).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(SocketNameCompleter))]
         [ValidateNotNullOrEmpty]
