@@ -36,7 +36,8 @@
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
-    AliasesToExport        = @()
+    # The [Alias] attributes of the cmdlets; the verb prefixes are PowerShell's (cc Connect, sd Send, rc Receive, cs Close).
+    AliasesToExport        = @('nsk', 'ccsk', 'sdsd', 'rcsd', 'cssk', 'gsk', 'wsk')
     PrivateData            = @{
         PSData = @{
             ProjectUri   = 'https://github.com/SocketCmdlets/SocketCmdlets'

@@ -73,18 +73,54 @@ namespace SocketCmdlets.Commands
         }
     }
 
-    /// <summary>Tab completion for -Name: the names of the open sockets.</summary>
+    /// <summary>Tab completion for -Name: the names of the open sockets, quoted only when the bare text would not read back as the name.</summary>
     public sealed class SocketNameCompleter : IArgumentCompleter
     {
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
             CommandAst commandAst, IDictionary fakeBoundParameters)
         {
-            string prefix = (wordToComplete ?? string.Empty).Trim('\'', '"');
+            string typed = wordToComplete ?? string.Empty;
+            char quote = typed.Length > 0 && (typed[0] == '\'' || typed[0] == '"') ? typed[0] : '\0';
+            string prefix = typed.Trim('\'', '"');
             return SocketRegistry.Snapshot()
                 .Where(s => !string.IsNullOrEmpty(s.Name) && s.Name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 .Select(s => s.Name)
-                .Distinct()
-                .Select(n => new CompletionResult($"'{n.Replace("'", "''")}'", n, CompletionResultType.ParameterValue, n));
+                .Distinct(StringComparer.OrdinalIgnoreCase)
+                .Select(n => new CompletionResult(Quote(WildcardPattern.Escape(n), quote), n, CompletionResultType.ParameterValue, n));
+        }
+
+        /// <summary>
+        /// The text to insert for <paramref name="value"/>: bare when PowerShell reads it back as exactly that string,
+        /// else in the quote the user started with (single quotes by default).
+        /// </summary>
+        internal static string Quote(string value, char quote)
+        {
+            if (quote == '\0' && ReadsBackBare(value))
+            {
+                return value;
+            }
+
+            return quote == '"'
+                ? "\"" + value.Replace("`", "``").Replace("\"", "`\"").Replace("$", "`$") + "\""
+                : "'" + value.Replace("'", "''") + "'";
+        }
+
+        private static bool ReadsBackBare(string value)
+        {
+            if (value.Length == 0)
+            {
+                return false;
+            }
+
+            // Tokenize it as a command argument: one plain word with the same value, nothing expanded or split.
+            Parser.ParseInput("x " + value, out Token[] tokens, out ParseError[] errors);
+            if (errors.Length != 0 || tokens.Length != 3 || tokens[1].Text != value)
+            {
+                return false;
+            }
+
+            return tokens[1].Kind == TokenKind.Identifier
+                || (tokens[1].Kind == TokenKind.Generic && tokens[1] is StringLiteralToken word && word.Value == value);
         }
     }
 }

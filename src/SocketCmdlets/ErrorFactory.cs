@@ -35,6 +35,22 @@ namespace SocketCmdlets.Commands
             id,
             $"No open socket has id {id}. It may have been closed; Get-Socket lists the open sockets.");
 
+        /// <summary>-Name without wildcards that names no open socket.</summary>
+        public static ErrorRecord SocketNotFound(string name) => Create(
+            new ArgumentException($"No open socket is named '{name}'."),
+            "SocketNotFound",
+            ErrorCategory.ObjectNotFound,
+            name,
+            $"No open socket is named '{name}'. It may have been closed; Get-Socket lists the open sockets and their names.");
+
+        /// <summary>-Name that matches several sockets where the cmdlet acts on one.</summary>
+        public static ErrorRecord SocketNameAmbiguous(string name, System.Collections.Generic.IEnumerable<NetSocket> matches) => Create(
+            new ArgumentException($"-Name '{name}' matches more than one socket."),
+            "SocketNameAmbiguous",
+            ErrorCategory.InvalidArgument,
+            name,
+            $"-Name '{name}' matches sockets {string.Join(", ", System.Linq.Enumerable.Select(matches, s => s.Id))}, and this cmdlet acts on one socket. Use a name that matches one, -Id, or pipe the sockets (Get-Socket -Name '{name}' | ...).");
+
         /// <summary>True for the failures a socket call is expected to report as an error rather than a crash.</summary>
         public static bool IsExpected(Exception e) =>
             e is SocketException || e is InvalidSocketStateException || e is TimeoutException || e is IOException

@@ -9,7 +9,7 @@ namespace SocketCmdlets.Commands
     /// What every cmdlet of the module shares: Ctrl+C as a cancellation token, -Id resolution, verbose output and the
     /// mapping of engine exceptions to error records.
     /// </summary>
-    public abstract class SocketCommandBase : PSCmdlet, IDisposable
+    public abstract partial class SocketCommandBase : PSCmdlet, IDisposable
     {
         /// <summary>The parameter set that takes socket objects.</summary>
         protected const string SocketSet = "Socket";
@@ -17,8 +17,11 @@ namespace SocketCmdlets.Commands
         /// <summary>The parameter set that takes socket ids.</summary>
         protected const string IdSet = "Id";
 
-        /// <summary>True when the parameter set names the socket by -Id (IdSet, or a set whose name starts with "Id").</summary>
-        protected bool ById => ParameterSetName.StartsWith(IdSet, StringComparison.Ordinal);
+        /// <summary>
+        /// True when the parameter set names the socket by -Id or by -Name (IdSet or NameSet, or a set whose name starts
+        /// with either) rather than passing the object; ResolveSocket and ResolveSockets then look it up.
+        /// </summary>
+        protected bool ById => ParameterSetName.StartsWith(IdSet, StringComparison.Ordinal) || ByName;
 
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private bool? _verbose;
@@ -116,6 +119,16 @@ namespace SocketCmdlets.Commands
         /// </summary>
         protected IEnumerable<NetSocket> ResolveSockets(NetSocket[] sockets, int[] ids)
         {
+            if (ByName)
+            {
+                foreach (NetSocket found in ResolveNames())
+                {
+                    yield return found;
+                }
+
+                yield break;
+            }
+
             if (ById || ids != null)
             {
                 foreach (int id in ids ?? Array.Empty<int>())
@@ -148,6 +161,11 @@ namespace SocketCmdlets.Commands
             if (!ById)
             {
                 return socket;
+            }
+
+            if (ByName)
+            {
+                return ResolveOneName();
             }
 
             NetSocket found = SocketRegistry.Find(id);

@@ -37,7 +37,41 @@ Describe 'Tab completion' -Tag 'Completion' {
 
     It 'completes -Name with the names of open sockets, by prefix' {
         $names = Get-Completion 'Get-Socket -Name completion-a'
-        $names | Should -Be @("'completion-alpha'")
+        $names | Should -Be @('completion-alpha')
+    }
+
+    It 'quotes a completed name only when the bare text would not read back as the name' {
+        $odd = 'completion gamma', "completion-it's", 'completion$x', 'completion[1]', 'completion;x'
+        $sockets = $odd | ForEach-Object { New-Socket -Name $_ }
+        try {
+            $names = Get-Completion 'Close-Socket -Name completion'
+            $names | Should -Contain 'completion-alpha'
+            $names | Should -Contain "'completion gamma'"
+            $names | Should -Contain "'completion-it''s'"
+            $names | Should -Contain "'completion`$x'"
+            $names | Should -Contain "'completion``[1``]'"
+            $names | Should -Contain "'completion;x'"
+            # Each completion, pasted back, names exactly its socket.
+            foreach ($text in $names) {
+                $found = @(Invoke-Expression "Get-Socket -Name $text")
+                $found.Count | Should -Be 1 -Because "'$text' names one socket"
+            }
+        } finally {
+            $sockets | Close-Socket
+        }
+    }
+
+    It 'keeps the quote the user started with' {
+        Get-Completion "Close-Socket -Name 'completion-b" | Should -Be @("'completion-beta'")
+        Get-Completion 'Close-Socket -Name "completion-b' | Should -Be @('"completion-beta"')
+    }
+
+    It 'completes -Name of every cmdlet that takes a socket by name' {
+        foreach ($command in 'Close-Socket', 'Send-SocketData', 'Receive-SocketData', 'Wait-Socket', 'Get-SocketOption',
+            'Set-SocketOption', 'Protect-Socket', 'Register-SocketBinding', 'Start-SocketListen', 'Invoke-SocketRequest',
+            'Enter-SocketSession', 'Add-SocketMulticastGroup', 'Remove-SocketMulticastGroup') {
+            Get-Completion "$command -Name completion-al" | Should -Be @('completion-alpha') -Because $command
+        }
     }
 
     It 'completes -Encoding with the encoding names PowerShell uses' {

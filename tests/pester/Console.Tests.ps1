@@ -190,3 +190,154 @@ Describe 'Views fit 80 columns' -Tag 'Console' {
         }
     }
 }
+
+BeforeDiscovery {
+    # One test case per type each view is selected by, read from the staged format file.
+    $moduleFolder = if (Test-Path -LiteralPath $env:SOCKETCMDLETS_MODULE_PATH -PathType Container) { $env:SOCKETCMDLETS_MODULE_PATH } else { Split-Path $env:SOCKETCMDLETS_MODULE_PATH }
+    $formatXml = [xml](Get-Content -Raw -LiteralPath (Join-Path $moduleFolder 'SocketCmdlets.format.ps1xml'))
+    $ViewCases = @(foreach ($view in $formatXml.Configuration.ViewDefinitions.View) {
+            foreach ($typeName in @($view.ViewSelectedBy.TypeName)) {
+                @{ View = $view.Name; TypeName = $typeName; Labels = @($view.TableControl.TableHeaders.TableColumnHeader.Label) }
+            }
+        })
+}
+
+Describe 'Every view fits 80 columns' -Tag 'Console' {
+    BeforeAll {
+        $script:FormatFile = Join-Path (Get-Module SocketCmdlets).ModuleBase 'SocketCmdlets.format.ps1xml'
+        $script:Views = @(([xml](Get-Content -Raw -LiteralPath $FormatFile)).Configuration.ViewDefinitions.View)
+        $script:Made = [System.Collections.Generic.List[object]]::new()
+        $script:Jobs = [System.Collections.Generic.List[object]]::new()
+        $script:Unix = Join-Path ([System.IO.Path]::GetTempPath()) "sc-views-$PID-a-rather-long-name-for-a-unix-socket.sock"
+
+        # One or more objects of each type a view is selected by: the widest values a console sees (large counts,
+        # IPv6, long Unix paths) where the test can make them.
+        function New-ViewSample([string] $TypeName) {
+            switch ($TypeName) {
+                'SocketCmdlets.NetSocket' {
+                    $pair = New-ConnectedPair
+                    $Made.AddRange(@($pair.Client, $pair.Peer, $pair.Server))
+                    $udp = New-Socket -Protocol Udp -Name 'a-long-socket-name' | Register-SocketBinding -Address 127.0.0.1 -Port 0
+                    $Made.Add($udp)
+                    $pair.Client, $pair.Peer, $udp
+                }
+                'SocketCmdlets.SocketDatagram' {
+                    $rx = New-Socket -Protocol Udp | Register-SocketBinding -Address 127.0.0.1 -Port 0
+                    $tx = New-Socket -Protocol Udp
+                    $Made.AddRange(@($rx, $tx))
+                    ('x' * 200) | Send-SocketData -Socket $tx -ComputerName 127.0.0.1 -Port $rx.LocalEndPoint.Port
+                    $rx | Receive-SocketData -TimeoutSec 5
+                }
+                'SocketCmdlets.SocketOptions' {
+                    $tcp = New-Socket -NoDelay -ReceiveBufferSize 65536
+                    $udp = New-Socket -Protocol Udp -Broadcast
+                    $Made.AddRange(@($tcp, $udp))
+                    Set-SocketOption -Socket $tcp -ReceiveTimeoutSec 2.5
+                    Get-SocketOption -Socket $tcp, $udp
+                }
+                'SocketCmdlets.SocketRelaySession' {
+                    $a = New-ConnectedPair
+                    $b = New-ConnectedPair
+                    $Made.AddRange(@($a.Client, $a.Peer, $a.Server, $b.Client, $b.Peer, $b.Server))
+                    'to the target' | Send-SocketData -Socket $a.Client
+                    Join-Socket -Socket $a.Peer -Target $b.Client -IdleTimeoutSec 0.3
+                }
+                'SocketCmdlets.SocketConnectionTest' {
+                    $listener = Start-SocketListen -Port 0 -Address Loopback
+                    $Made.Add($listener)
+                    Test-SocketConnection -ComputerName 127.0.0.1, localhost -Port $listener.LocalEndPoint.Port -TimeoutSec 5
+                }
+                'SocketCmdlets.Commands.SocketRelayJob' {
+                    $job = Start-SocketRelay -ListenPort 0 -ListenAddress Loopback -ComputerName 127.0.0.1 -Port 9 -Name 'a-relay-with-a-long-name'
+                    $Jobs.Add($job)
+                    $job
+                }
+                'SocketCmdlets.Commands.SocketServerJob' {
+                    $job = Start-SocketServer -Port 0 -Address Loopback -ScriptBlock { $_ | Receive-SocketData -ToEnd | Out-Null }
+                    $Jobs.Add($job)
+                    $job
+                    if ($IsLinux -or $IsMacOS) {
+                        $unixJob = Start-SocketServer -Path $Unix -ScriptBlock { 'hi' } -Name 'unix'
+                        $Jobs.Add($unixJob)
+                        $unixJob
+                    }
+                }
+                default { throw "No sample for the view of ${TypeName}: add one to New-ViewSample." }
+            }
+        }
+    }
+
+    AfterAll {
+        $Jobs | Stop-Job
+        $Jobs | Remove-Job -Force
+        $Made | Where-Object { $_ } | Close-Socket
+        Remove-Item -LiteralPath $Unix -ErrorAction Ignore
+    }
+
+    It 'loads the format file on its own without errors (Update-FormatData -PrependPath)' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddCommand('Update-FormatData').AddParameter('PrependPath', $FormatFile).AddParameter('ErrorAction', 'Stop')
+            { $ps.Invoke() } | Should -Not -Throw
+            $ps.Streams.Error | Should -BeNullOrEmpty
+        } finally {
+            $ps.Dispose()
+        }
+    }
+
+    It 'declares each view once, with as many column items as headers and at most 80 columns of widths' {
+        @($Views.Name | Group-Object | Where-Object Count -gt 1) | Should -BeNullOrEmpty
+        foreach ($view in $Views) {
+            $headers = @($view.TableControl.TableHeaders.TableColumnHeader)
+            $items = @($view.TableControl.TableRowEntries.TableRowEntry.TableColumnItems.TableColumnItem)
+            $items.Count | Should -Be $headers.Count -Because "view $($view.Name)"
+            # The last column may be open (no width); the others plus one space between columns must fit.
+            $fixed = @($headers | Where-Object { $_['Width'] } | ForEach-Object { [int]$_.Width })
+            ($fixed | Measure-Object -Sum).Sum + $headers.Count - 1 | Should -BeLessOrEqual 80 -Because "view $($view.Name)"
+        }
+    }
+
+    It 'has a view for every type a cmdlet of the module writes' {
+        $viewed = @($Views | ForEach-Object { $_.ViewSelectedBy.TypeName })
+        $assemblies = @((Get-Module SocketCmdlets).ImplementingAssembly, [SocketCmdlets.NetSocket].Assembly)
+        $written = @(Get-Command -Module SocketCmdlets -CommandType Cmdlet | ForEach-Object OutputType | ForEach-Object Type |
+                Where-Object { $_ -and $assemblies -contains $_.Assembly } | ForEach-Object FullName | Sort-Object -Unique)
+        $written.Count | Should -BeGreaterThan 5
+        foreach ($type in $written) { $viewed | Should -Contain $type }
+    }
+
+    It 'renders <TypeName> in at most 80 columns with every column header, and lists every property' -TestCases $ViewCases {
+        $objects = @(New-ViewSample $TypeName)
+        $objects.Count | Should -BeGreaterThan 0
+        $text = ($objects | Format-Table | Out-String -Width 80) -replace "\e\[[0-9;]*m"
+        $lines = @($text -split "\r?\n" | Where-Object { $_.Trim() })
+        foreach ($line in $lines) { $line.Length | Should -BeLessOrEqual 80 -Because "'$line' of view $View" }
+        $header = $lines[0]
+        foreach ($label in $Labels) { $header | Should -Match "(^|\s)$([regex]::Escape($label))(\s|$)" -Because "view $View shows $label at 80 columns" }
+        # A header, its underline and one row per object: no row wrapped onto a second line.
+        $lines.Count | Should -Be (2 + $objects.Count)
+
+        $list = ($objects[0] | Format-List | Out-String -Width 80) -replace "\e\[[0-9;]*m"
+        $properties = $objects[0].PSObject.Properties | Where-Object { $_.MemberType -eq 'Property' } | ForEach-Object Name
+        foreach ($name in $properties) { $list | Should -Match "(?m)^$name\s*:" -Because "Format-List of $TypeName shows $name" }
+    }
+
+    It 'shows the key values in the rows' {
+        $pair = New-ConnectedPair
+        try {
+            $options = ($pair.Client | Get-SocketOption | Format-Table | Out-String -Width 80) -replace "\e\[[0-9;]*m"
+            $options | Should -Match "(?m)^\s*$($pair.Client.Id)\s+(True|False)\s+(True|False)" -Because 'the row starts with the id and the switches'
+            $options | Should -Match '\bnone\b'
+            $job = Start-SocketRelay -ListenPort 0 -ListenAddress Loopback -ComputerName 127.0.0.1 -Port $pair.Port -Name keys
+            try {
+                $row = ($job | Format-Table | Out-String -Width 80) -replace "\e\[[0-9;]*m"
+                $row | Should -Match "keys\s+Running\s+127\.0\.0\.1:$($job.LocalPort)\s+127\.0\.0\.1:$($pair.Port)\s+0\s+0\s+0"
+            } finally {
+                $job | Stop-Job
+                $job | Remove-Job -Force
+            }
+        } finally {
+            $pair.Close()
+        }
+    }
+}

@@ -1,6 +1,19 @@
 # The README's PowerShell blocks and examples/Demo.ps1 run as written, against the staged module.
+BeforeDiscovery {
+    # Every PowerShell block of the README (```powershell or ```pwsh), named by its number and the heading above it.
+    $readmeText = Get-Content -Raw (Join-Path $PSScriptRoot '../../README.md')
+    $heading = ''
+    $number = 0
+    $AllBlocks = @(foreach ($m in [regex]::Matches($readmeText, '(?ms)^(#{2,3} [^\r\n]+)|^```(?:powershell|pwsh)\r?\n(.*?)^```')) {
+            if ($m.Groups[1].Success) { $heading = $m.Groups[1].Value.TrimStart('#', ' '); continue }
+            $number++
+            @{ Number = $number; Heading = $heading; Text = $m.Groups[2].Value }
+        })
+}
+
 BeforeAll {
     Set-StrictMode -Version Latest
+    . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $env:SOCKETCMDLETS_MODULE_PATH -Force
     $script:ModulePath = $env:SOCKETCMDLETS_MODULE_PATH
     $script:Root = Resolve-Path (Join-Path $PSScriptRoot '../..')
@@ -136,5 +149,50 @@ Describe 'examples/Demo.ps1' -Tag 'Readme' {
         $text | Should -Match 'client received: HELLO BACK'
         $text | Should -Match 'server received to end of stream: one, two, three'
         $text | Should -Match 'open sockets left: 0'
+    }
+}
+
+Describe 'README blocks run on their own' -Tag 'Readme' {
+    BeforeAll {
+        # The staged module's folder and Pester's go on the child's module path: a block without Import-Module runs as it
+        # would for a user who installed the module, and the Pester example finds Pester.
+        $script:ModuleFolder = Split-Path ((Resolve-Path -LiteralPath $ModulePath).ProviderPath.TrimEnd([char]'/', [char]'\'))
+        # Pester's own folder is named after its package layout (tools), not Pester: a copy under a folder named Pester
+        # is what PowerShell finds by name.
+        $script:PesterFolder = Join-Path $TestDrive 'modules'
+        Copy-Item -Recurse -LiteralPath (Get-Module Pester).ModuleBase -Destination (Join-Path $PesterFolder 'Pester')
+        $script:Previous = @{}
+    }
+
+    It 'finds every block, the pwsh ones too' -TestCases @(@{ Total = $AllBlocks.Count; Empty = @($AllBlocks | Where-Object { -not $_.Text.Trim() }).Count }) {
+        $Total | Should -BeGreaterThan $Blocks.Count -Because 'the pwsh blocks are counted too'
+        $Empty | Should -Be 0
+    }
+
+    It 'runs block <Number> (<Heading>) in a new pwsh' -TestCases $AllBlocks {
+        $first = ($Text -split '\r?\n')[0]
+        $script:Previous[$Number] = $Text
+        if ($first -match '^#\s*Needs the internet') {
+            Set-ItResult -Skipped -Because "block $Number ($Heading) needs the internet, as its first line says"
+            return
+        }
+        $script = $Text
+        if ($first -match '^#\s*Continues the block above') {
+            $Previous.ContainsKey($Number - 1) | Should -BeTrue -Because "block $Number continues block $($Number - 1)"
+            $script = $Previous[$Number - 1] + "`n" + $Text
+            # A block after this one may continue it: it gets the whole chain.
+            $script:Previous[$Number] = $script
+        }
+        $file = Join-Path $TestDrive "readme-block-$Number.ps1"
+        Set-Content -LiteralPath $file -Value (Use-StagedModule $script) -Encoding utf8NoBOM
+        $separator = [System.IO.Path]::PathSeparator
+        $result = Invoke-ChildPwsh -File $file -TimeoutSec 180 -Environment @{
+            PSModulePath = "$ModuleFolder$separator$PesterFolder$separator$env:PSModulePath"
+            NO_COLOR     = '1'
+        }
+        $errors = $result.Errors -replace '\e\[[0-9;]*[A-Za-z]'
+        $because = "README block $Number ($Heading) runs on its own; it wrote: $(($result.Output -join ' | ') -replace '\e\[[0-9;]*[A-Za-z]') $errors"
+        $errors.Trim() | Should -BeNullOrEmpty -Because $because
+        $result.ExitCode | Should -Be 0 -Because $because
     }
 }

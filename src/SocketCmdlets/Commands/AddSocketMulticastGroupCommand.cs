@@ -32,6 +32,13 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
 
+        /// <summary>The name of the socket to use; wildcards allowed, as long as they match one socket.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; }
+
         /// <summary>The multicast group address (IPv4 224.0.0.0/4, IPv6 ff00::/8).</summary>
         [Parameter(Mandatory = true, Position = 0)]
         [ValidateNotNull]

@@ -5,6 +5,7 @@ namespace SocketCmdlets.Commands
     /// <summary>close()/shutdown(): closes sockets, or shuts down sending only.</summary>
     [Cmdlet(VerbsCommon.Close, "Socket", DefaultParameterSetName = SocketSet)]
     [OutputType(typeof(NetSocket))]
+    [Alias("cssk")]
     public sealed class CloseSocketCommand : SocketCommandBase
     {
         /// <summary>The sockets to close.</summary>
@@ -17,6 +18,13 @@ namespace SocketCmdlets.Commands
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int[] Id { get; set; }
+
+        /// <summary>The names of the sockets to close; wildcards allowed (a name without wildcards that matches no open socket is an error).</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string[] Name { get; set; }
 
         /// <summary>Both (the default) closes the socket; Send shuts down sending only, so the peer sees end of stream while this side can still receive.</summary>
         [Parameter]

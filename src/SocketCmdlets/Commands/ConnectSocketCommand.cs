@@ -5,6 +5,7 @@ namespace SocketCmdlets.Commands
     /// <summary>connect(): connects a socket (or a new one) to a host and port, or to a Unix domain socket path.</summary>
     [Cmdlet(VerbsCommunications.Connect, "Socket", DefaultParameterSetName = SocketSet)]
     [OutputType(typeof(NetSocket))]
+    [Alias("ccsk")]
     public sealed class ConnectSocketCommand : SocketCommandBase
     {
         private const string SocketPathSet = "SocketPath";
@@ -21,16 +22,19 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
 
-        /// <summary>The host name or IP address to connect to. Every address of a name is tried, IPv6 and IPv4 racing as RFC 8305 describes.</summary>
+        /// <summary>
+        /// The host name or IP address to connect to, or host and port in one: host:port, [IPv6]:port, or [IPv6] with
+        /// -Port (::1 alone is a host). Every address of a name is tried, IPv6 and IPv4 racing as RFC 8305 describes.
+        /// </summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
         [Alias("HostName", "RemoteAddress", "Address")]
         [ValidateNotNullOrEmpty]
         public string ComputerName { get; set; }
 
-        /// <summary>The port to connect to (1-65535).</summary>
-        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
-        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
+        /// <summary>The port to connect to (1-65535); needed unless -ComputerName carries it (host:port).</summary>
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = SocketSet)]
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
         [Alias("RemotePort")]
         [ValidateRange(1, 65535)]
         public int Port { get; set; }
@@ -104,6 +108,13 @@ namespace SocketCmdlets.Commands
 
         protected override void ProcessRecord()
         {
+            string host = null;
+            int port = 0;
+            if (Path == null && !SplitEndPoint(ComputerName, IsBound(nameof(Port)) ? Port : (int?)null, out host, out port))
+            {
+                return;
+            }
+
             NetSocket socket = ResolveSocket(Socket, Id);
             if (socket == null && ById)
             {
@@ -112,7 +123,7 @@ namespace SocketCmdlets.Commands
 
             bool created = socket == null;
             string path = Path == null ? null : GetUnresolvedProviderPathFromPSPath(Path);
-            string where = path != null ? $"'{path}'" : Where(ComputerName, Port);
+            string where = path != null ? $"'{path}'" : Where(host, port);
             bool ok = false;
             try
             {
@@ -136,7 +147,7 @@ namespace SocketCmdlets.Commands
                         {
                             tls = new TlsOptions
                             {
-                                TargetHost = TargetHost ?? ComputerName,
+                                TargetHost = TargetHost ?? host,
                                 SkipCertificateCheck = SkipCertificateCheck.IsPresent,
                                 ApplicationProtocols = ApplicationProtocol,
                                 Trust = _trust,
@@ -148,7 +159,7 @@ namespace SocketCmdlets.Commands
                         }
 
                         // -TimeoutSec bounds the whole call: resolution, the attempts and the handshake share one deadline.
-                        socket.Connect(ComputerName, Port, ToTimeout(TimeoutSec), StopToken, Trace, tls);
+                        socket.Connect(host, port, ToTimeout(TimeoutSec), StopToken, Trace, tls);
                     }
                 }, (object)socket ?? where, $"connect to {where}", SocketOperation.Connect);
             }

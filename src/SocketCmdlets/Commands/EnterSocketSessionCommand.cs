@@ -26,6 +26,13 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
 
+        /// <summary>The name of the socket to talk over; wildcards allowed, as long as they match one socket.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; }
+
         /// <summary>The host to connect to; the connection is closed when the session ends.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConnectSet)]
         [Alias("HostName")]
@@ -117,7 +124,7 @@ namespace SocketCmdlets.Commands
         protected override void ProcessRecord()
         {
             NetSocket socket = ParameterSetName == ConnectSet || ParameterSetName == ListenSet ? null : ResolveSocket(Socket, Id);
-            if ((ParameterSetName == SocketSet || ParameterSetName == IdSet) && socket == null)
+            if ((ParameterSetName == SocketSet || ById) && socket == null)
             {
                 return;
             }

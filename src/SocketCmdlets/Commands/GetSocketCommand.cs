@@ -6,6 +6,7 @@ namespace SocketCmdlets.Commands
     /// <summary>Lists the open sockets of this process.</summary>
     [Cmdlet(VerbsCommon.Get, "Socket")]
     [OutputType(typeof(NetSocket))]
+    [Alias("gsk")]
     public sealed class GetSocketCommand : SocketCommandBase
     {
         /// <summary>Only sockets with these ids.</summary>

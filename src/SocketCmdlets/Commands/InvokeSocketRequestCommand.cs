@@ -32,6 +32,13 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
 
+        /// <summary>The name of the socket to send the request on; wildcards allowed, as long as they match one socket.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; }
+
         /// <summary>One request: a string (encoded), a byte array (as it is) or another object (as text). Each object from the pipeline is one request.</summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
         [AllowEmptyString]

@@ -5,6 +5,7 @@ namespace SocketCmdlets.Commands
     /// <summary>socket(): creates a socket.</summary>
     [Cmdlet(VerbsCommon.New, "Socket")]
     [OutputType(typeof(NetSocket))]
+    [Alias("nsk")]
     public sealed class NewSocketCommand : SocketCommandBase
     {
         /// <summary>The protocol; Tcp.</summary>

@@ -19,6 +19,13 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
 
+        /// <summary>The name of the socket to protect; wildcards allowed, as long as they match one socket.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; }
+
         /// <summary>Client: the name the server's certificate must carry, also sent as SNI; by default the name the socket connected to.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]

@@ -8,6 +8,7 @@ namespace SocketCmdlets.Commands
     /// <summary>recv(): receives text, bytes, records or a whole stream from a connected socket.</summary>
     [Cmdlet(VerbsCommunications.Receive, "SocketData", DefaultParameterSetName = SocketSet)]
     [OutputType(typeof(string), typeof(byte[]), typeof(SocketDatagram), typeof(string[]), typeof(byte[][]))]
+    [Alias("rcsd")]
     public sealed class ReceiveSocketDataCommand : SocketCommandBase
     {
         /// <summary>The default -MaxRecordLength: 1 MiB.</summary>
@@ -24,6 +25,13 @@ namespace SocketCmdlets.Commands
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
+
+        /// <summary>The name of the socket to receive from; wildcards allowed, as long as they match one socket.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; }
 
         /// <summary>How bytes are decoded: a name such as utf8 (the default) or ascii, a code page or an Encoding.</summary>
         [Parameter]

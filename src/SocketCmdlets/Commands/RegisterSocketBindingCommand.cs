@@ -19,6 +19,13 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
 
+        /// <summary>The name of the socket to bind; wildcards allowed, as long as they match one socket.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; }
+
         /// <summary>The local port; 0 (the default) picks a free one.</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateRange(0, 65535)]

@@ -8,6 +8,7 @@ namespace SocketCmdlets.Commands
     /// <summary>send(): sends strings, bytes or a file over a connected socket.</summary>
     [Cmdlet(VerbsCommunications.Send, "SocketData", DefaultParameterSetName = SocketSet)]
     [OutputType(typeof(NetSocket))]
+    [Alias("sdsd")]
     public sealed partial class SendSocketDataCommand : SocketCommandBase
     {
         private const string ReplySet = "Reply";
@@ -30,6 +31,13 @@ namespace SocketCmdlets.Commands
         [Parameter(Mandatory = true, ParameterSetName = IdSet)]
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int Id { get; set; }
+
+        /// <summary>The name of the socket to send on; wildcards allowed, as long as they match one socket.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; }
 
         /// <summary>What to send: strings (encoded), byte arrays (as they are), single bytes (gathered) or other objects (as text).</summary>
         [Parameter(Position = 1, ValueFromPipeline = true)]

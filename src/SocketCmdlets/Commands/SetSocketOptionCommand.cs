@@ -17,6 +17,13 @@ namespace SocketCmdlets.Commands
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int[] Id { get; set; }
 
+        /// <summary>The names of the sockets to change; wildcards allowed (a name without wildcards that matches no open socket is an error).</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string[] Name { get; set; }
+
         /// <summary>Disables (-NoDelay) or enables (-NoDelay:$false) Nagle's algorithm (TCP).</summary>
         [Parameter]
         public SwitchParameter NoDelay { get; set; }

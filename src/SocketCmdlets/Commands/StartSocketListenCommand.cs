@@ -41,9 +41,15 @@ namespace SocketCmdlets.Commands
         [ValidateRange(0.0, double.MaxValue)]
         public double TimeoutSec { get; set; }
 
-        /// <summary>Shortcut: a label for the new socket.</summary>
+        /// <summary>
+        /// With -Port or -Path: a label for the new socket. Alone: the name of the bound socket to listen on (wildcards
+        /// allowed, as long as they match one socket). Either way, the listener is the socket of that name.
+        /// </summary>
         [Parameter(ParameterSetName = PortSet)]
         [Parameter(ParameterSetName = PathSet)]
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
         [ValidateNotNullOrEmpty]
         public string Name { get; set; }
 

@@ -6,6 +6,7 @@ namespace SocketCmdlets.Commands
     /// <summary>select()/poll(): waits until sockets are readable or writable and writes those that are.</summary>
     [Cmdlet(VerbsLifecycle.Wait, "Socket", DefaultParameterSetName = SocketSet)]
     [OutputType(typeof(NetSocket))]
+    [Alias("wsk")]
     public sealed class WaitSocketCommand : SocketCommandBase
     {
         private readonly List<NetSocket> _sockets = new List<NetSocket>();
@@ -19,6 +20,13 @@ namespace SocketCmdlets.Commands
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
         [ArgumentCompleter(typeof(SocketIdCompleter))]
         public int[] Id { get; set; }
+
+        /// <summary>The names of the sockets to wait for; wildcards allowed (a name without wildcards that matches no open socket is an error).</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(SocketNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string[] Name { get; set; }
 
         /// <summary>Ready to read: data (or data already buffered), end of stream, or a pending connection on a listener. The default.</summary>
         [Parameter]
