@@ -104,7 +104,10 @@ namespace SocketCmdlets.Core.Tests
             NetSocket udp = Own(NetSocket.Create(SocketProtocol.Udp, SocketFamily.InterNetwork));
             NetSocket tcp = Own(NetSocket.Create(SocketProtocol.Tcp, SocketFamily.InterNetwork));
             Assert.Throws<NotSupportedException>(() => udp.SetOptions(new SocketOptions { NoDelay = true }));
-            Assert.Throws<NotSupportedException>(() => tcp.SetOptions(new SocketOptions { Broadcast = true }));
+            // Broadcast carries its facts (the option and what it needs) for the cmdlet layer to word.
+            var broadcast = Assert.Throws<SocketOptionException>(() => tcp.SetOptions(new SocketOptions { Broadcast = true }));
+            Assert.Equal(nameof(SocketOptions.Broadcast), broadcast.Option);
+            Assert.Equal(SocketRequirement.Udp, broadcast.Needs);
             Assert.Throws<NotSupportedException>(() => tcp.SetOptions(new SocketOptions { MulticastTtl = 1 }));
         }
 

@@ -394,7 +394,11 @@ Describe 'Trust on Join-Socket and Test-SocketConnection' -Tag 'Tls', 'Trust' {
 Describe 'Private trust cleanup' -Tag 'Tls', 'Certificate' {
     It 'leaves no socket open' {
         # The test servers' second runspaces close their sockets as they end: give them a moment (bounded).
-        Wait-Until -TimeoutSec 10 -Because 'the sockets of the tests to be closed' { @(Get-Socket).Count -le $StartCount }
-        @(Get-Socket).Count | Should -Be $StartCount
+        try {
+            Wait-Until -TimeoutSec 10 -Because 'the sockets of the tests to be closed' { @(Get-Socket).Count -le $StartCount }
+        } catch {
+            # The assertion below fails with the list of what is still open.
+        }
+        @(Get-Socket).Count | Should -Be $StartCount -Because "these are still open: $(Get-Socket | Format-List Id, Name, State, LocalEndPoint, RemoteEndPoint, Owner | Out-String)"
     }
 }

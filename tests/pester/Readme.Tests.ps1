@@ -186,7 +186,7 @@ Describe 'README blocks run on their own' -Tag 'Readme' {
         $file = Join-Path $TestDrive "readme-block-$Number.ps1"
         Set-Content -LiteralPath $file -Value (Use-StagedModule $script) -Encoding utf8NoBOM
         $separator = [System.IO.Path]::PathSeparator
-        $result = Invoke-ChildPwsh -File $file -TimeoutSec 180 -Environment @{
+        $result = Start-ChildPwsh -Wait -File $file -TimeoutSec 180 -Environment @{
             PSModulePath = "$ModuleFolder$separator$PesterFolder$separator$env:PSModulePath"
             NO_COLOR     = '1'
         }
