@@ -77,6 +77,7 @@ $ProgressPreference = 'SilentlyContinue'
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 
 Import-Module (Join-Path $PSScriptRoot '../tools/DevTools.psm1')
+. (Join-Path $PSScriptRoot 'ReadyToRunPwsh.ps1')
 # The scenarios, their scripts and their rows are declared once, in Scenarios.psd1.
 $Declared = @((Import-PowerShellDataFile (Join-Path $PSScriptRoot 'Scenarios.psd1')).Scenarios)
 $known = @($Declared.Name)
@@ -124,8 +125,9 @@ function Format-Size([double] $Bytes) {
 function Invoke-FreshPwsh {
     # Runs a script in a new pwsh process with its own start-up cache (tools/DevTools.psm1), bounded by -TimeoutSec;
     # returns its standard output, and throws when it fails.
-    param([string] $File, [string[]] $Arguments, [string] $CacheName, [int] $TimeoutSec)
-    $run = Start-ChildPwsh -Wait -File $File -ArgumentList $Arguments -CacheHome (Join-Path $OutDir "cache/$CacheName") -TimeoutSec $TimeoutSec
+    # -PwshDll: another PowerShell (the import scenario's copy compiled ahead of time).
+    param([string] $File, [string[]] $Arguments, [string] $CacheName, [int] $TimeoutSec, [string] $PwshDll)
+    $run = Start-ChildPwsh -Wait -File $File -ArgumentList $Arguments -CacheHome (Join-Path $OutDir "cache/$CacheName") -TimeoutSec $TimeoutSec -PwshDll $PwshDll
     if ($run.ExitCode -ne 0) { throw "The child pwsh ($File) exited with $($run.ExitCode): $($run.Errors) $($run.Output -join "`n")" }
     $run.Output -join "`n"
 }
@@ -791,29 +793,46 @@ function Measure-Memory {
 }
 
 function Measure-Import {
+    # Timed in PowerShell as released (ReadyToRun; see bench/ReadyToRunPwsh.ps1), the row with the target; and in the
+    # PowerShell running this benchmark when that is the .NET tool package (IL only), for context.
     $n = $Config.ImportProcesses
+    $r2r = Get-ReadyToRunPwsh
     Write-Host "== Import-Module time in $n fresh processes each (after one warm-up process)"
     $script = Join-Path $PSScriptRoot 'Measure-ImportTime.ps1'
     $emptyFolder = Join-Path $TempFolder 'EmptyModule'
     $null = New-Item -ItemType Directory -Force -Path $emptyFolder
     $empty = Join-Path $emptyFolder 'EmptyModule.psd1'
     New-ModuleManifest -Path $empty -ModuleVersion '1.0.0' -Description 'An empty module: the fixed cost of Import-Module.'
-    $measureOne = {
-        param([string] $Path)
-        $out = Invoke-FreshPwsh -File $script -CacheName 'import' -TimeoutSec 120 -Arguments @('-Manifest', $Path)
+    $timeOneImport = {
+        param([string] $Path, [string] $PwshDll)
+        $cache = if ($PwshDll) { 'import-r2r' } else { 'import' }
+        $out = Invoke-FreshPwsh -File $script -CacheName $cache -TimeoutSec 120 -Arguments @('-Manifest', $Path) -PwshDll $PwshDll
         [double]::Parse((($out -split "`n" | Where-Object { $_ -match '^\s*[0-9.]+\s*$' } | Select-Object -Last 1).Trim()), $Invariant)
     }
-    # The first process fills the child start-up cache; it is not counted.
-    $null = & $measureOne $Manifest
-    $saved = $Config.Runs
-    $Config.Runs = $n
-    try {
-        $f = Invoke-Alternating ([ordered]@{ Module = { & $measureOne $Manifest }; Empty = { & $measureOne $empty } }) 'The import scenario'
-    } finally {
-        $Config.Runs = $saved
+    $timeImports = {
+        param([string] $PwshDll)
+        # The first process fills the child start-up cache; it is not counted.
+        $null = & $timeOneImport $Manifest $PwshDll
+        $saved = $Config.Runs
+        $Config.Runs = $n
+        try {
+            Invoke-Alternating ([ordered]@{ Module = { & $timeOneImport $Manifest $PwshDll }; Empty = { & $timeOneImport $empty $PwshDll } }) 'The import scenario'
+        } finally {
+            $Config.Runs = $saved
+        }
     }
+    $which = if ($r2r.PwshDll) { 'PowerShell compiled ahead of time, as released' } else { "this PowerShell; $($r2r.Reason)" }
+    $f = & $timeImports $r2r.PwshDll
     Add-Row -Id 'import' -Unit 'ms' -Better Lower -Module $f.Module -Baseline $f.Empty `
-        -BaselineName 'Import-Module of an empty manifest module' -Limit 100
+        -BaselineName "Import-Module of an empty manifest module ($which)" -Limit 100
+    if ($r2r.PwshDll) {
+        $t = & $timeImports $null
+        Add-Row -Id 'import-tool' -Unit 'ms' -Better Lower -Module $t.Module -Baseline $t.Empty -Info `
+            -BaselineName 'Import-Module of an empty manifest module, in the .NET tool package (IL only: the JIT compiles PowerShell while it is timed)'
+    } else {
+        # The target row above was measured in this PowerShell; say why there is no second figure.
+        Add-ErrorRow -Id 'import-tool' -Message $r2r.Reason
+    }
 }
 
 #endregion

@@ -118,27 +118,11 @@ function Measure-Relay {
 
     # Round trips through each forwarder to the raw echo server.
     $echo = [SocketBench.EchoServer]::Start()
-    $request = [byte[]]::new(64)
+    # The client's loop is C# (Loopback.PingPong): a PowerShell loop would add its own tens of microseconds to both
+    # contenders and hide the forwarders' difference.
     $pingPong = {
         param([int] $Port)
-        $s = [SocketBench.Loopback]::Connect($Port, $TimeoutMs)
-        try {
-            $s.NoDelay = $true
-            $buffer = [byte[]]::new(64)
-            $count = $Config.RelayRoundTrips
-            for ($i = 0; $i -lt 200; $i++) { $null = $s.Send($request); $null = $s.Receive($buffer) }
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            for ($i = 0; $i -lt $count; $i++) {
-                $null = $s.Send($request)
-                $got = 0
-                while ($got -lt 64) {
-                    $more = $s.Receive($buffer, $got, 64 - $got, [System.Net.Sockets.SocketFlags]::None)
-                    if ($more -eq 0) { throw 'The echo server closed.' }
-                    $got += $more
-                }
-            }
-            $clock.Elapsed.TotalSeconds * 1e6 / $count
-        } finally { $s.Dispose() }
+        [SocketBench.Loopback]::PingPong($Port, 64, 200, $Config.RelayRoundTrips, $TimeoutMs)
     }
     try {
         $latency = [ordered]@{
@@ -161,6 +145,7 @@ function Measure-Relay {
         try {
             Invoke-FullGC
             $before = [GC]::GetTotalMemory($true)
+            $request = [byte[]]::new(64)
             $buffer = [byte[]]::new(64)
             for ($i = 0; $i -lt 200; $i++) {
                 $c = [SocketBench.Loopback]::Connect($job.LocalPort, $TimeoutMs)

@@ -54,6 +54,7 @@
             Name = 'Import'; Script = 'Invoke-Benchmark.ps1'
             Rows = @(
                 @{ Id = 'import'; Title = 'Import-Module time' }
+                @{ Id = 'import-tool'; Title = 'Import-Module time, .NET tool package (not precompiled)' }
             )
         }
         @{

@@ -192,8 +192,13 @@ function New-CacheHome {
 
 function Get-ChildPwshLine {
     # The program and arguments of a child pwsh: optionally inside a network namespace (ip netns exec), then pwsh.
-    param([string] $File, [string[]] $ArgumentList, [string] $Namespace, [bool] $ToolManifest)
-    $pwsh = Get-PwshCommand -ToolManifest:$ToolManifest
+    param([string] $File, [string[]] $ArgumentList, [string] $Namespace, [bool] $ToolManifest, [string] $PwshDll)
+    $pwsh = if ($PwshDll) {
+        $dotnet = if ([System.IO.Path]::GetFileNameWithoutExtension([System.Environment]::ProcessPath) -eq 'dotnet') { [System.Environment]::ProcessPath } else { 'dotnet' }
+        [pscustomobject]@{ FilePath = $dotnet; Prefix = @($PwshDll) }
+    } else {
+        Get-PwshCommand -ToolManifest:$ToolManifest
+    }
     $words = @($pwsh.FilePath) + @($pwsh.Prefix) + @('-NoProfile', '-NonInteractive')
     if ($File) { $words += @('-File', $File) }
     $words += @($ArgumentList)
@@ -215,6 +220,8 @@ function Start-ChildPwsh {
         Runs it inside that network namespace (ip netns exec; root only).
     .PARAMETER ToolManifest
         'dotnet pwsh' from the repository's tool manifest instead of the same pwsh as this one.
+    .PARAMETER PwshDll
+        Another PowerShell's pwsh.dll, run with dotnet (the benchmark's copy compiled ahead of time).
     .EXAMPLE
         $result = Start-ChildPwsh -Wait -File ./child.ps1 -ArgumentList $ModulePath -TimeoutSec 60
     .EXAMPLE
@@ -229,13 +236,14 @@ function Start-ChildPwsh {
         [string] $Namespace,
         [string] $WorkingDirectory = $script:RepositoryRoot,
         [switch] $ToolManifest,
+        [string] $PwshDll,
         [switch] $RedirectInput,
         [switch] $Wait,
         [ValidateRange(1, 86400)] [int] $TimeoutSec = 120,
         [switch] $ToHost
     )
     $cache = New-CacheHome $CacheHome
-    $line = Get-ChildPwshLine $File $ArgumentList $Namespace ([bool] $ToolManifest)
+    $line = Get-ChildPwshLine $File $ArgumentList $Namespace ([bool] $ToolManifest) $PwshDll
     $environment = @{} + $Environment
     $environment['XDG_CACHE_HOME'] = $cache
     if (-not $Wait) {

@@ -198,6 +198,36 @@ namespace SocketCmdlets.Core.Tests
         }
 
         [Fact]
+        public void Keeps_the_bytes_in_order_when_an_exchange_turns_into_a_bulk_stream_and_back()
+        {
+            // Small reads go through the relay's buffer and bulk ones through its pipe (Linux): every size below is
+            // sent and received in lockstep, so reads end at each boundary and the relay changes mode between them.
+            int[] sizes = { 64, 64, 16 * 1024, 16 * 1024 - 1, 16 * 1024 + 1, 1, 3 * 1024 * 1024, 10, 70000, 64, 1024 * 1024, 200, 64 };
+            using (var rig = new Rig())
+            {
+                Task<SocketRelaySession> relay = rig.Start(NoIdle, TestNet.Token);
+                long total = 0;
+                for (int i = 0; i < sizes.Length; i++)
+                {
+                    byte[] chunk = Bytes.Random(sizes[i], 10 + i);
+                    rig.Source.Client.Send(chunk, TestNet.Timeout, TestNet.Token);
+                    Assert.Equal(chunk, rig.Target.Client.ReceiveExactly(chunk.Length, TestNet.Timeout, TestNet.Token));
+                    byte[] reply = Bytes.Random(sizes[sizes.Length - 1 - i], 100 + i);
+                    rig.Target.Client.Send(reply, TestNet.Timeout, TestNet.Token);
+                    Assert.Equal(reply, rig.Source.Client.ReceiveExactly(reply.Length, TestNet.Timeout, TestNet.Token));
+                    total += chunk.Length;
+                }
+
+                rig.Source.Client.Close(CloseDirection.Send);
+                rig.Target.Client.Close(CloseDirection.Send);
+                SocketRelaySession session = TestNet.Await(relay);
+                Assert.Equal(RelayEndReason.Closed, session.EndReason);
+                Assert.Equal(total, session.BytesToTarget);
+                Assert.Equal(total, session.BytesToSource);
+            }
+        }
+
+        [Fact]
         public void Carries_both_directions_at_once_intact()
         {
             const int size = 8 * 1024 * 1024;
