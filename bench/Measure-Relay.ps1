@@ -140,9 +140,12 @@ function Measure-Relay {
     $echo = [SocketBench.EchoServer]::Start()
     # The client's loop is C# (Loopback.PingPong): a PowerShell loop would add its own tens of microseconds to both
     # contenders and hide the forwarders' difference.
+    # The untimed round trips first (as many as the timed ones, at least 2,000) let the relay process's JIT promote
+    # its forwarding path to optimised code (tiered compilation), as the module's own scenarios warm up; socat is
+    # native code and takes the same number.
     $pingPong = {
         param([int] $Port)
-        [SocketBench.Loopback]::PingPong($Port, 64, 200, $Config.RelayRoundTrips, $TimeoutMs)
+        [SocketBench.Loopback]::PingPong($Port, 64, [Math]::Max(2000, $Config.RelayRoundTrips), $Config.RelayRoundTrips, $TimeoutMs)
     }
     try {
         $latency = [ordered]@{
