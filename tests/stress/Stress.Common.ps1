@@ -100,6 +100,8 @@ function Get-KnownErrorId {
         # ErrorFactory.SocketNotFound and the cmdlets' own checks.
         'SocketNotFound', 'ConflictingParameters', 'ByteCountTooLarge', 'SocketOrDataRequired', 'DataIsSocket',
         'InvalidWildcardPattern', 'NoReply',
+        # SocketCommandBase.Names: host:port text (Connect-Socket and the other -ComputerName cmdlets) and -Name.
+        'InvalidEndPoint', 'PortRequired', 'SocketNameAmbiguous',
         # PowerShell's parameter binder.
         'ParameterArgumentValidationError', 'ParameterArgumentValidationErrorNullNotAllowed',
         'ParameterArgumentValidationErrorEmptyStringNotAllowed', 'ParameterArgumentValidationErrorEmptyArrayNotAllowed',
