@@ -4,8 +4,8 @@
     $TimeoutMs, Invoke-Alternating, Add-Row and Add-ErrorRow).
 .DESCRIPTION
     relay bulk      $Config.RelayBytes (1 GiB) one way from a raw .NET sender (1 MiB writes) through a forwarder on
-                    loopback to a raw .NET sink: Start-SocketRelay (in a pwsh of its own, as socat runs in its own
-                    process) and Join-Socket (in this session, a foreground cmdlet) against socat (its default buffer
+                    loopback to a raw .NET sink: Start-SocketRelay and Join-Socket (in this session: the untimed
+                    warm-up pass warms the very relay code that is timed) against socat (its default buffer
                     and -b 1048576; the better one is the baseline), target 1.0x; the same transfer without a forwarder
                     is shown for context (the ceiling).
     relay latency   64-byte ping-pongs from a raw .NET client (a C# loop) through Start-SocketRelay, running in a pwsh
@@ -23,10 +23,9 @@ function Start-Socat {
     $info.RedirectStandardError = $true
     $process = [System.Diagnostics.Process]::Start($info)
     $null = $process.StandardError.ReadToEndAsync()
-    $ready = [System.Diagnostics.Stopwatch]::StartNew()
-    while (-not (Test-Listening $port) -and -not $process.HasExited -and $ready.Elapsed.TotalSeconds -lt 10) { Start-Sleep -Milliseconds 20 }
-    if ($process.HasExited) { throw "socat exited at once (exit code $($process.ExitCode))." }
-    [pscustomobject]@{ Process = $process; Port = $port }
+    $socat = [pscustomobject]@{ Process = $process; Port = $port }
+    try { Wait-Listening $port -Process $process -TimeoutSec 10 } catch { Stop-Socat $socat; throw }
+    $socat
 }
 
 function Start-RelayProcess {
@@ -37,13 +36,7 @@ function Start-RelayProcess {
     $port = [SocketBench.Loopback]::FreePort()
     $script = "Import-Module '$Manifest' -ErrorAction Stop; `$null = Start-SocketRelay -ListenPort $port -ListenAddress Loopback -ComputerName 127.0.0.1 -Port $TargetPort -Name bench-relay; `$null = [Console]::In.ReadLine()"
     $process = Start-ChildPwsh -ArgumentList '-Command', $script -CacheHome (Join-Path $OutDir 'cache/relay') -RedirectInput
-    $ready = [System.Diagnostics.Stopwatch]::StartNew()
-    while (-not (Test-Listening $port) -and -not $process.HasExited -and $ready.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 20 }
-    if (-not (Test-Listening $port)) {
-        $said = if ($process.HasExited) { "exited with $($process.ExitCode): $($process.StdErr)" } else { 'is not listening after 60 s' }
-        Stop-TestProcess $process
-        throw "The relay process $said"
-    }
+    try { Wait-Listening $port -Process $process -TimeoutSec 60 } catch { Stop-TestProcess $process; throw }
     [pscustomobject]@{ Process = $process; Port = $port }
 }
 
@@ -80,8 +73,8 @@ function Measure-Relay {
     # Every contender forwards to a fresh sink per run; the sink is the raw .NET receiver, so only the forwarder differs.
     $viaRelay = {
         $sink = [SocketBench.LineSink]::Start($TimeoutMs)
-        $forwarder = Start-RelayProcess -TargetPort $sink.Port
-        try { Send-ThroughPort -Port $forwarder.Port -Sink $sink -Bytes $bytes -Chunk $chunk } finally { Stop-TestProcess $forwarder.Process -GraceSec 5; $sink.Dispose() }
+        $job = Start-SocketRelay -ListenPort 0 -ListenAddress Loopback -ComputerName 127.0.0.1 -Port $sink.Port -Name bench-relay
+        try { Send-ThroughPort -Port $job.LocalPort -Sink $sink -Bytes $bytes -Chunk $chunk } finally { $job | Stop-Job; $job | Remove-Job -Force; $sink.Dispose() }
     }
     $viaJoin = {
         $sink = [SocketBench.LineSink]::Start($TimeoutMs)

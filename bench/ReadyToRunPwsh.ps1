@@ -84,22 +84,25 @@ function Get-ReadyToRunPwsh {
         $framework = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
         $inputs = @(Get-ChildItem -LiteralPath $PSHOME -Filter *.dll | Where-Object { (Test-ReadyToRun $_.FullName) -eq $false })
         $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $devTools = Join-Path $PSScriptRoot '../tools/DevTools.psm1'
         $failed = $inputs | ForEach-Object -ThrottleLimit ([System.Environment]::ProcessorCount) -Parallel {
+            # Start-TestProcess passes every argument as it is: PowerShell's own native-argument handling would
+            # expand the '*.dll' patterns that crossgen2 must see.
+            Import-Module $using:devTools
             $c = $using:crossgen
-            $arguments = @($c.Prefix) + @($_.FullName, '-o', (Join-Path $using:copy $_.Name),
+            $name = $_.Name
+            $arguments = @($c.Prefix) + @($_.FullName, '-o', (Join-Path $using:copy $name),
                 '-r', (Join-Path $PSHOME '*.dll'), '-r', (Join-Path $using:framework '*.dll'),
                 "--targetos:$($using:os)", "--targetarch:$($using:arch)", '-O')
-            # Started without PowerShell's native-argument handling, which would expand the '*.dll' patterns itself.
-            $start = [System.Diagnostics.ProcessStartInfo]::new($c.FilePath)
-            foreach ($a in $arguments) { $start.ArgumentList.Add($a) }
-            $start.RedirectStandardOutput = $true
-            $start.RedirectStandardError = $true
-            $process = [System.Diagnostics.Process]::Start($start)
-            $errors = $process.StandardError.ReadToEndAsync()
-            $null = $process.StandardOutput.ReadToEnd()
-            $process.WaitForExit()
-            if ($process.ExitCode -ne 0) { "$($_.Name): $(($errors.Result -split "`n" | Select-Object -First 2) -join ' ')" }
-            $process.Dispose()
+            $process = Start-TestProcess $c.FilePath $arguments
+            try {
+                Wait-TestProcess $process -TimeoutSec $using:TimeoutSec
+                if ($process.ExitCode -ne 0) { "${name}: $(($process.StdErr -split "`n" | Select-Object -First 2) -join ' ')" }
+            } catch {
+                "${name}: $($_.Exception.Message)"
+            } finally {
+                Stop-TestProcess $process
+            }
         } -TimeoutSeconds $TimeoutSec
         if ($failed) { throw "crossgen2 failed: $($failed -join '; ')" }
         if ($clock.Elapsed.TotalSeconds -ge $TimeoutSec) { throw "compiling took longer than $TimeoutSec s" }

@@ -58,15 +58,15 @@ function Get-PwshCommand {
     .SYNOPSIS
         How to start another pwsh: FilePath and the arguments (Prefix) that come before pwsh's own. By default the
         same pwsh as this one (pwsh from the local tool manifest runs as 'dotnet pwsh.dll'); with -ToolManifest
-        'dotnet pwsh', which must run inside the repository.
+        'dotnet pwsh', which must run inside the repository; with -PwshDll another PowerShell's pwsh.dll, run by dotnet.
     #>
     [CmdletBinding()]
-    param([switch] $ToolManifest)
+    param([switch] $ToolManifest, [string] $PwshDll)
     if ($ToolManifest) { return [pscustomobject]@{ FilePath = 'dotnet'; Prefix = @('pwsh') } }
     $exe = [System.Environment]::ProcessPath
-    if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') {
-        return [pscustomobject]@{ FilePath = $exe; Prefix = @((Join-Path $PSHOME 'pwsh.dll')) }
-    }
+    $underDotnet = [System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet'
+    if ($PwshDll) { return [pscustomobject]@{ FilePath = $(if ($underDotnet) { $exe } else { 'dotnet' }); Prefix = @($PwshDll) } }
+    if ($underDotnet) { return [pscustomobject]@{ FilePath = $exe; Prefix = @((Join-Path $PSHOME 'pwsh.dll')) } }
     [pscustomobject]@{ FilePath = $exe; Prefix = @() }
 }
 
@@ -193,12 +193,7 @@ function New-CacheHome {
 function Get-ChildPwshLine {
     # The program and arguments of a child pwsh: optionally inside a network namespace (ip netns exec), then pwsh.
     param([string] $File, [string[]] $ArgumentList, [string] $Namespace, [bool] $ToolManifest, [string] $PwshDll)
-    $pwsh = if ($PwshDll) {
-        $dotnet = if ([System.IO.Path]::GetFileNameWithoutExtension([System.Environment]::ProcessPath) -eq 'dotnet') { [System.Environment]::ProcessPath } else { 'dotnet' }
-        [pscustomobject]@{ FilePath = $dotnet; Prefix = @($PwshDll) }
-    } else {
-        Get-PwshCommand -ToolManifest:$ToolManifest
-    }
+    $pwsh = Get-PwshCommand -ToolManifest:$ToolManifest -PwshDll $PwshDll
     $words = @($pwsh.FilePath) + @($pwsh.Prefix) + @('-NoProfile', '-NonInteractive')
     if ($File) { $words += @('-File', $File) }
     $words += @($ArgumentList)

@@ -69,16 +69,7 @@ namespace SocketCmdlets
             int size = pending < BufferPool.ChunkSize / 2 ? BufferPool.ChunkSize : Math.Max(BufferPool.ChunkSize, Math.Min(room, Math.Max(pending + 1, pending * 2)));
             if (_array == null || _array.Length < size)
             {
-                byte[] bigger = size == BufferPool.ChunkSize ? BufferPool.Rent() : new byte[size];
-                if (pending > 0)
-                {
-                    Buffer.BlockCopy(_array, _start, bigger, 0, pending);
-                }
-
-                BufferPool.Return(_array);
-                _array = bigger;
-                _start = 0;
-                _end = pending;
+                MoveTo(size == BufferPool.ChunkSize ? BufferPool.Rent() : new byte[size]);
             }
             else if (_start > 0 && (pending == 0 || _array.Length - _end < _array.Length / 4))
             {
@@ -96,7 +87,7 @@ namespace SocketCmdlets
                 MakeRoom(Count + count);
                 if (Free < count)
                 {
-                    Grow(Count + count);
+                    MoveTo(new byte[Count + count]);
                 }
             }
 
@@ -167,9 +158,9 @@ namespace SocketCmdlets
             _end = 0;
         }
 
-        private void Grow(int size)
+        /// <summary>Moves the pending bytes to the start of <paramref name="bigger"/>, which replaces the array.</summary>
+        private void MoveTo(byte[] bigger)
         {
-            var bigger = new byte[size];
             int pending = Count;
             if (pending > 0)
             {
