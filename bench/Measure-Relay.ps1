@@ -3,11 +3,12 @@
     The relay scenario of bench/Invoke-Benchmark.ps1, which dot-sources this file (it uses that script's $Config,
     $TimeoutMs, Invoke-Alternating, Add-Row and Add-ErrorRow).
 .DESCRIPTION
-    relay bulk      $Config.RelayBytes (1 GiB) one way from a raw .NET sender (1 MiB writes) through a forwarder on
-                    loopback to a raw .NET sink: Start-SocketRelay and Join-Socket (in this session: the untimed
-                    warm-up pass warms the very relay code that is timed) against socat (its default buffer
-                    and -b 1048576; the better one is the baseline), target 1.0x; the same transfer without a forwarder
-                    is shown for context (the ceiling).
+    relay bulk      $Config.RelayBytes (1 GiB) one way from an iperf3 client (-l 1M) through a forwarder on loopback
+                    to an iperf3 server, the server's figure: Start-SocketRelay (in this session, so the untimed
+                    warm-up pass warms the very relay code that is timed) and Join-Socket (a Start-SocketServer
+                    handler per connection) against socat TCP-LISTEN,fork (its default buffer and -b 1048576; the
+                    better one is the baseline), target 1.0x; iperf3 without a forwarder is shown for context (the
+                    ceiling).
     relay latency   64-byte ping-pongs from a raw .NET client (a C# loop) through Start-SocketRelay, running in a pwsh
                     of its own as socat runs in its own process, to a raw .NET echo server, against the same through
                     socat: microseconds per round trip, target 1.0x (no slower than socat).
@@ -47,71 +48,51 @@ function Stop-Socat {
     $Socat.Process.Dispose()
 }
 
-function Send-ThroughPort {
-    # A raw sender writes $Bytes to $Port in 1 MiB writes; the raw sink behind the forwarder says when the last byte
-    # came. Returns MiB/s from the first write to the sink's end of stream.
-    param([int] $Port, $Sink, [long] $Bytes, [byte[]] $Chunk)
-    $start = [System.Diagnostics.Stopwatch]::GetTimestamp()
-    $socket = [SocketBench.Loopback]::Connect($Port, $TimeoutMs)
-    try {
-        [SocketBench.Loopback]::SendRepeating($socket, $Chunk, $Bytes, $Chunk.Length)
-        $socket.Shutdown([System.Net.Sockets.SocketShutdown]::Send)
-        $result = $Sink.Wait($TimeoutMs)
-    } finally {
-        $socket.Dispose()
-    }
-    if ($result.Bytes -ne $Bytes) { throw "The sink got $($result.Bytes) of $Bytes bytes." }
-    $Bytes / 1MB / (($result.EndTimestamp - $start) / [System.Diagnostics.Stopwatch]::Frequency)
-}
-
 function Measure-Relay {
     $bytes = $Config.RelayBytes
-    $chunk = [SocketBench.BenchData]::Pattern(1MB)
     $socat = Get-Command socat -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    $iperf = Get-Command iperf3 -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
     Write-Host "== Relay: $($bytes / 1MB) MiB one way, $($Config.RelayRoundTrips) round trips; $($Config.Runs) runs"
 
-    # Every contender forwards to a fresh sink per run; the sink is the raw .NET receiver, so only the forwarder differs.
-    $viaRelay = {
-        $sink = [SocketBench.LineSink]::Start($TimeoutMs)
-        $job = Start-SocketRelay -ListenPort 0 -ListenAddress Loopback -ComputerName 127.0.0.1 -Port $sink.Port -Name bench-relay
-        try { Send-ThroughPort -Port $job.LocalPort -Sink $sink -Bytes $bytes -Chunk $chunk } finally { $job | Stop-Job; $job | Remove-Job -Force; $sink.Dispose() }
-    }
-    $viaJoin = {
-        $sink = [SocketBench.LineSink]::Start($TimeoutMs)
-        $source = [SocketBench.BulkSource]::Repeat($bytes, 1MB, $TimeoutMs)
-        try {
-            $start = [System.Diagnostics.Stopwatch]::GetTimestamp()
-            $s = Connect-Socket -ComputerName 127.0.0.1 -Port $source.Port -TimeoutSec 10
-            $session = Join-Socket -Socket $s -ComputerName 127.0.0.1 -Port $sink.Port -TimeoutSec 10
-            $result = $sink.Wait($TimeoutMs)
-            if ($result.Bytes -ne $bytes) { throw "Join-Socket delivered $($result.Bytes) of $bytes bytes ($($session.EndReason))." }
-            $bytes / 1MB / (($result.EndTimestamp - $start) / [System.Diagnostics.Stopwatch]::Frequency)
-        } finally { $source.Dispose(); $sink.Dispose() }
-    }
-    $viaSocat = {
-        param([string[]] $Options)
-        $sink = [SocketBench.LineSink]::Start($TimeoutMs)
-        $forwarder = Start-Socat -Exe $socat.Source -TargetPort $sink.Port -Options $Options
-        try { Send-ThroughPort -Port $forwarder.Port -Sink $sink -Bytes $bytes -Chunk $chunk } finally { Stop-Socat $forwarder; $sink.Dispose() }
-    }
-    $direct = {
-        $sink = [SocketBench.LineSink]::Start($TimeoutMs)
-        try { Send-ThroughPort -Port $sink.Port -Sink $sink -Bytes $bytes -Chunk $chunk } finally { $sink.Dispose() }
-    }
-
-    if (-not $socat) {
+    $missing = if (-not $socat) { 'socat is not installed (Debian package socat; build.ps1 -Task Bench installs it).' }
+    elseif (-not $iperf) { 'iperf3 is not installed (Debian package iperf3; build.ps1 -Task Bench installs it).' }
+    if ($missing) {
         foreach ($row in @('relay-bulk', 'join-bulk', 'relay-ceiling', 'relay-latency', 'relay-memory')) {
-            Add-ErrorRow $row "Relay: $row" 'socat is not installed (Debian package socat; build.ps1 -Task Test installs it).'
+            Add-ErrorRow $row '' $missing
         }
         return
     }
 
+    # iperf3 client -> forwarder -> iperf3 server (one control and one data connection through the forwarder), the
+    # receiving iperf3's own figure. Each forwarder is given the server's port and returns its own port, and how to
+    # stop it (Invoke-Iperf3 calls Stop with State).
+    $relayTo = {
+        param([int] $TargetPort)
+        $job = Start-SocketRelay -ListenPort 0 -ListenAddress Loopback -ComputerName 127.0.0.1 -Port $TargetPort -Name bench-relay
+        [pscustomobject]@{ Port = $job.LocalPort; State = $job; Stop = { param($Job) $Job | Stop-Job; $Job | Remove-Job -Force } }
+    }
+    # Join-Socket as users forward with it: a server whose handler joins each accepted socket to the target (two at
+    # once here: iperf3's control and data connections).
+    $joinTo = {
+        param([int] $TargetPort)
+        $job = Start-SocketServer -Port 0 -Address Loopback -ThrottleLimit 4 -Name bench-join -ArgumentList $TargetPort -ScriptBlock {
+            param($Client, $TargetPort)
+            $null = Join-Socket -Socket $Client -ComputerName 127.0.0.1 -Port $TargetPort -TimeoutSec 10
+        }
+        [pscustomobject]@{ Port = $job.LocalEndPoint.Port; State = $job; Stop = { param($Job) $Job | Stop-Job; $Job | Remove-Job -Force } }
+    }
+    $socatTo = {
+        param([int] $TargetPort, [string[]] $Options = @())
+        $forwarder = Start-Socat -Exe $socat.Source -TargetPort $TargetPort -Options $Options
+        [pscustomobject]@{ Port = $forwarder.Port; State = $forwarder; Stop = { param($Socat) Stop-Socat $Socat } }
+    }
+    $socatBigTo = { param([int] $TargetPort) & $socatTo $TargetPort @('-b', '1048576') }
     $measure = [ordered]@{
-        Relay = $viaRelay
-        Join = $viaJoin
-        Socat = { & $viaSocat @() }
-        SocatBig = { & $viaSocat @('-b', '1048576') }
-        Direct = $direct
+        Relay = { Invoke-Iperf3 $iperf.Source $bytes -Forward $relayTo }
+        Join = { Invoke-Iperf3 $iperf.Source $bytes -Forward $joinTo }
+        Socat = { Invoke-Iperf3 $iperf.Source $bytes -Forward $socatTo }
+        SocatBig = { Invoke-Iperf3 $iperf.Source $bytes -Forward $socatBigTo }
+        Direct = { Invoke-Iperf3 $iperf.Source $bytes }
     }
     # One small untimed pass through every contender first, so that the first timed run of none of them pays for
     # compiling the relay's code (JIT) or loading socat from disk.
@@ -127,7 +108,7 @@ function Measure-Relay {
     Add-Row -Id 'join-bulk' -Scenario 'Relay: 1 GiB through Join-Socket vs socat' -Unit 'MiB/s' -Better Higher `
         -Module $f.Join -Baseline $f[$better] -BaselineName $socatName -Target 1.0
     Add-Row -Id 'relay-ceiling' -Scenario 'Relay: Start-SocketRelay vs no forwarder (the ceiling)' -Unit 'MiB/s' -Better Higher `
-        -Module $f.Relay -Baseline $f.Direct -BaselineName 'raw .NET sender -> sink, direct' -Info
+        -Module $f.Relay -Baseline $f.Direct -BaselineName 'iperf3 -l 1M direct (C, no forwarder)' -Info
 
     # Round trips through each forwarder to the raw echo server.
     $echo = [SocketBench.EchoServer]::Start()
