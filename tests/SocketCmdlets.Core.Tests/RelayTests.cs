@@ -112,6 +112,25 @@ namespace SocketCmdlets.Core.Tests
         }
 
         [Fact]
+        public void Turns_Nagle_off_on_both_relayed_TCP_sockets()
+        {
+            using (var rig = new Rig())
+            {
+                // The sockets a caller joins come with Nagle's algorithm on, as every new TCP socket does.
+                Assert.False(rig.Source.Server.Socket.NoDelay);
+                Assert.False(rig.Target.Server.Socket.NoDelay);
+                Task<SocketRelaySession> relay = rig.Start(NoIdle, TestNet.Token);
+                rig.Source.Client.Send(new byte[] { 1 }, TestNet.Timeout, TestNet.Token);
+                Assert.Equal(new byte[] { 1 }, rig.Target.Client.ReceiveExactly(1, TestNet.Timeout, TestNet.Token));
+                Assert.True(rig.Source.Server.Socket.NoDelay);
+                Assert.True(rig.Target.Server.Socket.NoDelay);
+                rig.Source.Client.Close(CloseDirection.Send);
+                rig.Target.Client.Close(CloseDirection.Send);
+                Assert.Equal(RelayEndReason.Closed, TestNet.Await(relay).EndReason);
+            }
+        }
+
+        [Fact]
         public void Passes_a_reset_on_as_a_reset()
         {
             using (var rig = new Rig())

@@ -77,7 +77,7 @@ namespace SocketCmdlets
                     target.Connect(_options.TargetHost, _options.TargetPort, _options.ConnectTimeout, token);
                 }
 
-                SetNoDelay(target);
+                RelaySide.SetNoDelay(target);
                 if (_options.TargetTls != null)
                 {
                     target.Protect(_options.TargetTls, _options.ConnectTimeout, token);
@@ -89,23 +89,6 @@ namespace SocketCmdlets
             {
                 target.Close();
                 throw;
-            }
-        }
-
-        private static void SetNoDelay(NetSocket socket)
-        {
-            if (socket.Socket.AddressFamily == AddressFamily.Unix)
-            {
-                return;
-            }
-
-            try
-            {
-                socket.Socket.NoDelay = true;
-            }
-            catch (Exception e) when (e is SocketException || e is ObjectDisposedException)
-            {
-                // The connection is already gone; the relay will find out.
             }
         }
 

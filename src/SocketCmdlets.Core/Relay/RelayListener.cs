@@ -269,7 +269,7 @@ namespace SocketCmdlets
 
             Interlocked.Increment(ref _total);
             // A relay forwards what arrives as it arrives: Nagle's algorithm would only hold small writes back.
-            SetNoDelay(client);
+            RelaySide.SetNoDelay(client);
             Task connection = Task.Run(() => RelayAsync(client));
             _connections[connection] = 0;
             connection.ContinueWith(t => _connections.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

@@ -28,6 +28,31 @@ namespace SocketCmdlets
             _tls = _transport.Tls;
             _initial = _transport.Buffered.Length > 0 ? _transport.Buffered : null;
             _unfinishedTlsRead = _transport.UnfinishedTlsRead;
+
+            // A relay forwards what arrives as it arrives (Join-Socket's sockets as much as Start-SocketRelay's).
+            SetNoDelay(socket);
+        }
+
+        /// <summary>
+        /// Turns Nagle's algorithm off on a TCP socket: it would hold a small forwarded write back until the peer
+        /// acknowledged the one before, a delay the writer did not ask for.
+        /// </summary>
+        internal static void SetNoDelay(NetSocket socket)
+        {
+            Socket raw = socket.Socket;
+            if (raw == null || raw.AddressFamily == AddressFamily.Unix)
+            {
+                return;
+            }
+
+            try
+            {
+                raw.NoDelay = true;
+            }
+            catch (Exception e) when (e is SocketException || e is ObjectDisposedException)
+            {
+                // The connection is already gone; the relay will find out.
+            }
         }
 
         public NetSocket Socket { get; }
