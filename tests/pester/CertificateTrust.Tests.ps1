@@ -14,6 +14,7 @@ BeforeAll {
     $script:HasOpenssl = [bool] (Get-Command openssl -CommandType Application -ErrorAction Ignore)
     $script:Started = [System.Collections.Generic.List[object]]::new()
     $script:Jobs = [System.Collections.Generic.List[object]]::new()
+    $script:Servers = [System.Collections.Generic.List[object]]::new()
     $script:Opened = [System.Collections.Generic.List[object]]::new()
 
     $script:ServerCert = New-SocketCertificate
@@ -325,9 +326,8 @@ Describe 'Trust on Join-Socket and Test-SocketConnection' -Tag 'Tls', 'Trust' {
             $session.Count | Should -Be 1
         } finally {
             Remove-SecondPowerShell $join
-            Remove-SecondPowerShell $server.Job
+            $server | Stop-TlsTestServer
             $pair.Close()
-            $server.Listener | Close-Socket
         }
     }
 
@@ -339,9 +339,8 @@ Describe 'Trust on Join-Socket and Test-SocketConnection' -Tag 'Tls', 'Trust' {
                 Should -Throw -ErrorId 'CertificateThumbprintMismatch,SocketCmdlets.Commands.JoinSocketCommand'
             $pair.Peer.State | Should -Be 'Connected'
         } finally {
-            Remove-SecondPowerShell $server.Job
+            $server | Stop-TlsTestServer
             $pair.Close()
-            $server.Listener | Close-Socket
         }
     }
 
@@ -356,9 +355,7 @@ Describe 'Trust on Join-Socket and Test-SocketConnection' -Tag 'Tls', 'Trust' {
             $bad.Open | Should -BeTrue
             @($bad.CertificateErrors).Count | Should -BeGreaterThan 0
         } finally {
-            Remove-SecondPowerShell $trusted.Job
-            Remove-SecondPowerShell $untrusted.Job
-            $trusted.Listener, $untrusted.Listener | Close-Socket
+            $trusted, $untrusted | Stop-TlsTestServer
         }
     }
 
@@ -369,8 +366,7 @@ Describe 'Trust on Join-Socket and Test-SocketConnection' -Tag 'Tls', 'Trust' {
             $result.Open | Should -BeTrue
             @($result.CertificateErrors).Count | Should -BeGreaterThan 0
         } finally {
-            Remove-SecondPowerShell $server.Job
-            $server.Listener | Close-Socket
+            $server | Stop-TlsTestServer
         }
     }
 

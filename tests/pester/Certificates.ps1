@@ -9,28 +9,45 @@ function Start-TlsTestServer {
     .SYNOPSIS
         A TLS server on a free loopback port, in a second PowerShell (Common.ps1): accepts one connection, runs
         Protect-Socket -Certificate with -Protect, sends 'hello over TLS' and the client certificate's subject as
-        lines, waits (bounded) for the client to close, and closes. Returns Listener, Port and Job; remove the job
-        with Remove-SecondPowerShell and close the listener afterwards.
+        lines, waits (bounded) for the client to close, and closes. Returns Listener, Port, Job and PeerName (the name
+        of the socket it accepts); end it with Stop-TlsTestServer.
     #>
     param(
         [Parameter(Mandatory)] $Certificate,
         [hashtable] $Protect = @{}
     )
     $listener = Start-SocketListen -Port 0 -Address Loopback
-    $job = Start-SecondPowerShell -ArgumentList $listener, $Certificate, $Protect {
-        param($l, $certificate, $protect)
-        $peer = $l | Receive-SocketConnection -TimeoutSec 20
+    $peerName = "tls-test-server-$($listener.Id)"
+    $job = Start-SecondPowerShell -ArgumentList $listener, $Certificate, $Protect, $peerName {
+        param($l, $certificate, $protect, $name)
         try {
+            $peer = $l | Receive-SocketConnection -TimeoutSec 20 -Name $name
             $null = $peer | Protect-Socket -Certificate $certificate @protect -TimeoutSec 20 -ErrorAction Stop
             'hello over TLS' | Send-SocketData -Socket $peer -AppendNewLine
             "client: $(if ($peer.RemoteCertificate) { $peer.RemoteCertificate.Subject } else { 'none' })" | Send-SocketData -Socket $peer -AppendNewLine
             $null = $peer | Receive-SocketData -ToEnd -TimeoutSec 20 -ErrorAction SilentlyContinue
             'served'
         } finally {
-            $peer | Close-Socket
+            # By name: a stop can come after the accept and before $peer holds the socket.
+            Get-Socket -Name $name -ErrorAction Ignore | Close-Socket
         }
     }
-    [pscustomobject]@{ Listener = $listener; Port = $listener.LocalEndPoint.Port; Job = $job }
+    [pscustomobject]@{ Listener = $listener; Port = $listener.LocalEndPoint.Port; Job = $job; PeerName = $peerName }
+}
+
+function Stop-TlsTestServer {
+    <#
+    .SYNOPSIS
+        Stops a Start-TlsTestServer (its second PowerShell), closes the socket it accepted and its listener. The
+        accepted socket is closed from here too: a stop that lands while the server's own finally block runs
+        interrupts that block (PowerShell stops a finally block as well), which would leave the socket open.
+    #>
+    param([Parameter(Mandatory, ValueFromPipeline)] $Server)
+    process {
+        Remove-SecondPowerShell $Server.Job
+        Get-Socket -Name $Server.PeerName -ErrorAction Ignore | Close-Socket
+        $Server.Listener | Close-Socket
+    }
 }
 
 function New-TlsConnectedPair {
@@ -98,13 +115,12 @@ function Invoke-Openssl {
 function Start-TrackedTlsServer {
     <#
     .SYNOPSIS
-        Start-TlsTestServer whose job and listener go into the test file's $Jobs and $Opened lists, which
-        Clear-TlsTestState empties after each test.
+        Start-TlsTestServer that goes into the test file's $Servers list, which Clear-TlsTestState empties after each
+        test.
     #>
     param([Parameter(Mandatory, Position = 0)] $Certificate, [Parameter(Position = 1)] [hashtable] $Protect = @{})
     $s = Start-TlsTestServer -Certificate $Certificate -Protect $Protect
-    $Jobs.Add($s.Job)
-    $Opened.Add($s.Listener)
+    $Servers.Add($s)
     $s
 }
 
@@ -117,12 +133,14 @@ function Connect-Tls {
 }
 
 function Clear-TlsTestState {
-    # After each test: stops the programs in $Started (by their id), closes the sockets in $Opened and removes the second
-    # PowerShells in $Jobs, the lists of the test file that dot-sourced this one.
+    # After each test: stops the programs in $Started (by their id), closes the sockets in $Opened, removes the second
+    # PowerShells in $Jobs and stops the test servers in $Servers, the lists of the test file that dot-sourced this one.
     $Started | Stop-TestProcess
     $Started.Clear()
     $Opened | Close-Socket
     $Opened.Clear()
     $Jobs | Remove-SecondPowerShell
     $Jobs.Clear()
+    $Servers | Stop-TlsTestServer
+    $Servers.Clear()
 }

@@ -15,6 +15,7 @@ BeforeAll {
     $script:Started = [System.Collections.Generic.List[object]]::new()
     $script:Jobs = [System.Collections.Generic.List[object]]::new()
     $script:Opened = [System.Collections.Generic.List[object]]::new()
+    $script:Servers = [System.Collections.Generic.List[object]]::new()
 
     function Get-SubjectAltName {
         param($Certificate)
