@@ -66,10 +66,11 @@ function Measure-Relay {
     # iperf3 client -> forwarder -> iperf3 server (one control and one data connection through the forwarder), the
     # receiving iperf3's own figure. Each forwarder is given the server's port and returns its own port, and how to
     # stop it (Invoke-Iperf3 calls Stop with State).
+    $stopJob = { param($Job) $Job | Stop-Job; $Job | Remove-Job -Force }
     $relayTo = {
         param([int] $TargetPort)
         $job = Start-SocketRelay -ListenPort 0 -ListenAddress Loopback -ComputerName 127.0.0.1 -Port $TargetPort -Name bench-relay
-        [pscustomobject]@{ Port = $job.LocalPort; State = $job; Stop = { param($Job) $Job | Stop-Job; $Job | Remove-Job -Force } }
+        [pscustomobject]@{ Port = $job.LocalPort; State = $job; Stop = $stopJob }
     }
     # Join-Socket as users forward with it: a server whose handler joins each accepted socket to the target (two at
     # once here: iperf3's control and data connections).
@@ -79,7 +80,7 @@ function Measure-Relay {
             param($Client, $TargetPort)
             $null = Join-Socket -Socket $Client -ComputerName 127.0.0.1 -Port $TargetPort -TimeoutSec 10
         }
-        [pscustomobject]@{ Port = $job.LocalEndPoint.Port; State = $job; Stop = { param($Job) $Job | Stop-Job; $Job | Remove-Job -Force } }
+        [pscustomobject]@{ Port = $job.LocalEndPoint.Port; State = $job; Stop = $stopJob }
     }
     $socatTo = {
         param([int] $TargetPort, [string[]] $Options = @())

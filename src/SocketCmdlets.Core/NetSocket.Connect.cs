@@ -251,12 +251,7 @@ namespace SocketCmdlets
                 }
                 catch (Exception e) when (e is OperationCanceledException || e is SocketException || e is SocketTimeoutException)
                 {
-                    if (_state == SocketState.Closed && !(e is OperationCanceledException))
-                    {
-                        throw Closed("connect");
-                    }
-
-                    Renew();
+                    AfterFailedConnect(e);
                     throw;
                 }
             }
@@ -265,6 +260,21 @@ namespace SocketCmdlets
             {
                 _state = SocketState.Connected;
             }
+        }
+
+        /// <summary>
+        /// After a connect that failed or was cancelled: when another thread closed the socket, that close is what the
+        /// caller hears (not the error it caused); otherwise the socket is renewed for a next try and the caller
+        /// rethrows the original exception.
+        /// </summary>
+        private void AfterFailedConnect(Exception e)
+        {
+            if (_state == SocketState.Closed && !(e is OperationCanceledException))
+            {
+                throw Closed("connect");
+            }
+
+            Renew();
         }
 
         /// <summary>

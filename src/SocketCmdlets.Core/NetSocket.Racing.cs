@@ -166,13 +166,8 @@ namespace SocketCmdlets
             }
             catch (Exception e) when (e is OperationCanceledException || e is SocketException || e is SocketTimeoutException || e is InvalidSocketStateException)
             {
-                if (_state == SocketState.Closed && !(e is OperationCanceledException))
-                {
-                    throw Closed("connect");
-                }
-
-                // The original attempt, if it ran, leaves the underlying socket unusable: renew it for a next try.
-                Renew();
+                // The original attempt, if it ran, leaves the underlying socket unusable: renewed for a next try.
+                AfterFailedConnect(e);
                 throw;
             }
             finally

@@ -151,12 +151,7 @@ namespace SocketCmdlets
             }
             catch (Exception e) when (e is OperationCanceledException || e is SocketException || e is SocketTimeoutException || e is InvalidSocketStateException)
             {
-                if (_state == SocketState.Closed && !(e is OperationCanceledException))
-                {
-                    throw Closed("connect");
-                }
-
-                Renew();
+                AfterFailedConnect(e);
                 throw;
             }
 
